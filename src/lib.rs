@@ -1,0 +1,20 @@
+//! slotraft: a Redis-compatible key-value server that never loses an acknowledged write.
+//!
+//! The 16384 Redis Cluster hash slots are split into slot groups; each group is a Raft group
+//! (openraft) whose log lives in sled and is fsynced before anything is acknowledged. See
+//! `ARCHITECTURE.md` for how the modules fit together and how a `SET` travels through them.
+
+pub mod admin;
+pub mod clock;
+pub mod command;
+pub mod config;
+pub mod keyspace;
+pub mod node;
+pub mod proto;
+pub mod raft;
+pub mod registry;
+pub mod reply;
+pub mod resp;
+pub mod server;
+pub mod slot;
+pub mod topology;

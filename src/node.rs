@@ -1,0 +1,304 @@
+//! Assembles a node: data directory, sled database and flusher, one Raft instance per slot
+//! group this node replicates, the gRPC listener (peers and admin), static bootstrap of the
+//! groups, and the background duties of a leader (spreading leadership, active expiry).
+//! The RESP listener is started by the caller on top of the returned registry.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::{ServerState, SnapshotPolicy};
+use thiserror::Error;
+use tokio::sync::watch;
+
+use crate::admin::AdminServer;
+use crate::config::Config;
+use crate::keyspace::WriteOp;
+use crate::proto::admin::admin_server::AdminServer as AdminGrpc;
+use crate::proto::raft::raft_service_client::RaftServiceClient;
+use crate::proto::raft::raft_service_server::RaftServiceServer;
+use crate::proto::raft::HandshakeRequest;
+use crate::raft::flusher::FlusherHandle;
+use crate::raft::log_store::LogStore;
+use crate::raft::network::{NetworkFactory, Peers};
+use crate::raft::service::RaftServer;
+use crate::raft::state_machine::StateMachine;
+use crate::raft::{NodeAddr, NodeId, Raft, Request};
+use crate::registry::{Group, GroupRegistry};
+use crate::topology::Topology;
+
+#[derive(Debug, Error)]
+pub enum NodeError {
+    #[error("data directory {dir}: {source}")]
+    DataDir { dir: String, source: io::Error },
+    #[error("data directory {dir} belongs to cluster layout [{stored}], but this node was started with [{current}]; refusing to start (use the original --initial-cluster/--groups/--replicas or a new --dir)")]
+    LayoutChanged { dir: String, stored: String, current: String },
+    #[error("data directory {dir} belongs to node {stored}, but this node was started as --node-id {current}")]
+    NodeChanged { dir: String, stored: NodeId, current: NodeId },
+    #[error("cannot open the raft log in {dir}: {source}")]
+    Sled { dir: String, source: sled::Error },
+    #[error("raft: {0}")]
+    Raft(String),
+    #[error("cannot listen for gRPC on {addr}: {source}")]
+    GrpcBind { addr: String, source: io::Error },
+}
+
+/// Switches that tests flip to inject faults into a running in-process node.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// While set, every log sync fails with an I/O error.
+    pub fail_sync: Arc<AtomicBool>,
+}
+
+/// A started node: its groups, and a channel that reports a fatal condition (such as a peer
+/// with a different cluster layout) on which the process should exit.
+pub struct RunningNode {
+    pub registry: Arc<GroupRegistry>,
+    pub fatal: watch::Receiver<Option<String>>,
+}
+
+pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeError> {
+    let topology = Arc::new(config.topology.clone());
+    let dir_name = config.dir.display().to_string();
+    let data_err = |source| NodeError::DataDir { dir: dir_name.clone(), source };
+    std::fs::create_dir_all(&config.dir).map_err(data_err)?;
+    check_identity(&config.dir, &topology)?;
+
+    let log_dir = config.dir.join("raft-log");
+    let db = sled::Config::new()
+        .path(&log_dir)
+        // Our flusher decides when to flush; sled's timer would only add uncoordinated syncs.
+        .flush_every_ms(None)
+        .open()
+        .map_err(|source| NodeError::Sled { dir: log_dir.display().to_string(), source })?;
+    let flusher = FlusherHandle::start(db.clone(), &log_dir, faults.fail_sync.clone()).map_err(data_err)?;
+
+    let raft_config = Arc::new(
+        openraft::Config {
+            cluster_name: format!("slotraft-{}", topology.cluster_id()),
+            election_timeout_min: config.election_timeout_ms,
+            election_timeout_max: config.election_timeout_ms * 2,
+            heartbeat_interval: config.heartbeat_ms,
+            install_snapshot_timeout: 30_000,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_logs),
+            // Keep some log behind a snapshot so a briefly lagging follower catches up from
+            // the log instead of needing the whole snapshot.
+            max_in_snapshot_log_to_keep: config.snapshot_logs.min(1000),
+            enable_pre_vote: Some(true),
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| NodeError::Raft(e.to_string()))?,
+    );
+
+    let peers = Peers::new(topology.cluster_id().to_string(), topology.self_id());
+    let snapshot_dir = config.dir.join("snapshots");
+    let mut groups = Vec::new();
+    for spec in topology.groups().iter().filter(|g| g.members.contains(&topology.self_id())) {
+        let log = LogStore::open(&db, spec.id, flusher.clone()).map_err(data_err)?;
+        let sm = StateMachine::open(spec.id, &snapshot_dir).map_err(data_err)?;
+        let state = sm.shared();
+        let network = NetworkFactory::new(spec.id, peers.clone());
+        let raft = Raft::new(topology.self_id(), raft_config.clone(), network, log, sm)
+            .await
+            .map_err(|e| NodeError::Raft(e.to_string()))?;
+        groups.push(Group { spec: spec.clone(), raft, state });
+    }
+    let registry = Arc::new(GroupRegistry::new(topology.clone(), groups, flusher));
+
+    let grpc_addr = format!("{}:{}", config.bind, config.grpc_port);
+    let listener = tokio::net::TcpListener::bind(&grpc_addr)
+        .await
+        .map_err(|source| NodeError::GrpcBind { addr: grpc_addr.clone(), source })?;
+    let incoming = tokio_stream_from(listener);
+    let router = tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(RaftServiceServer::new(RaftServer::new(registry.clone())).max_decoding_message_size(usize::MAX))
+        .add_service(AdminGrpc::new(AdminServer::new(registry.clone())));
+    tokio::spawn(async move {
+        if let Err(e) = router.serve_with_incoming(incoming).await {
+            tracing::error!(error = %e, "gRPC server stopped");
+        }
+    });
+
+    bootstrap(&registry).await?;
+
+    let (fatal_tx, fatal) = watch::channel(None);
+    spawn_handshakes(&topology, &peers, fatal_tx);
+    tokio::spawn(balance_leaders(registry.clone()));
+    tokio::spawn(expire_keys(registry.clone()));
+    Ok(RunningNode { registry, fatal })
+}
+
+fn tokio_stream_from(
+    listener: tokio::net::TcpListener,
+) -> impl futures::Stream<Item = Result<tokio::net::TcpStream, io::Error>> {
+    futures::stream::unfold(listener, |listener| async move {
+        let conn = listener.accept().await.map(|(stream, _)| {
+            let _ = stream.set_nodelay(true);
+            stream
+        });
+        Some((conn, listener))
+    })
+}
+
+/// Remembers which layout and node a data directory belongs to, and refuses to reuse it for
+/// another: a log written under one layout means nothing under another.
+fn check_identity(dir: &Path, topology: &Topology) -> Result<(), NodeError> {
+    let path = dir.join("cluster-layout");
+    let current = format!("node={}\nlayout={}\n", topology.self_id(), topology.canonical());
+    let dir_name = dir.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(stored) if stored == current => Ok(()),
+        Ok(stored) => {
+            let field = |text: &str, key: &str| {
+                text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or("").to_string()
+            };
+            let stored_node: NodeId = field(&stored, "node=").parse().unwrap_or(0);
+            if stored_node != topology.self_id() {
+                return Err(NodeError::NodeChanged { dir: dir_name, stored: stored_node, current: topology.self_id() });
+            }
+            Err(NodeError::LayoutChanged {
+                dir: dir_name,
+                stored: field(&stored, "layout="),
+                current: topology.canonical().to_string(),
+            })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let tmp = dir.join("cluster-layout.tmp");
+            let write = || -> io::Result<()> {
+                std::fs::write(&tmp, &current)?;
+                std::fs::File::open(&tmp)?.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+                std::fs::File::open(dir)?.sync_all()
+            };
+            write().map_err(|source| NodeError::DataDir { dir: dir_name, source })
+        }
+        Err(source) => Err(NodeError::DataDir { dir: dir_name, source }),
+    }
+}
+
+/// Static bootstrap: every member of a group initializes it with the same membership, once.
+/// A node restarted during bootstrap finds its log non-empty and skips this; identical
+/// initial memberships on several nodes are safe (the vote decides the first leader).
+async fn bootstrap(registry: &GroupRegistry) -> Result<(), NodeError> {
+    let topology = registry.topology();
+    for group in registry.groups() {
+        if group.raft.is_initialized().await.map_err(|e| NodeError::Raft(e.to_string()))? {
+            continue;
+        }
+        let members: BTreeMap<NodeId, NodeAddr> = group
+            .spec
+            .members
+            .iter()
+            .map(|id| (*id, topology.node(*id).cloned().unwrap_or_default()))
+            .collect();
+        match group.raft.initialize(members).await {
+            Ok(()) => tracing::info!(group = group.id(), "initialized slot group"),
+            Err(e) => tracing::info!(group = group.id(), error = %e, "slot group already initialized"),
+        }
+        // The preferred leader campaigns at once, so leaders start out spread over the nodes.
+        if group.spec.members.first() == Some(&topology.self_id()) {
+            let _ = group.raft.trigger().elect(false).await;
+        }
+    }
+    Ok(())
+}
+
+/// Checks every peer's layout; a peer with a different one is fatal for this node.
+fn spawn_handshakes(topology: &Arc<Topology>, peers: &Peers, fatal: watch::Sender<Option<String>>) {
+    let fatal = Arc::new(fatal);
+    for (&id, addr) in topology.nodes() {
+        if id == topology.self_id() {
+            continue;
+        }
+        let Ok(channel) = peers.channel(id, &addr.grpc) else {
+            let _ = fatal.send(Some(format!("node {id}: invalid gRPC address {}", addr.grpc)));
+            continue;
+        };
+        let topology = topology.clone();
+        let fatal = fatal.clone();
+        tokio::spawn(async move {
+            let mut client = RaftServiceClient::new(channel);
+            loop {
+                let req = HandshakeRequest {
+                    cluster_id: topology.cluster_id().to_string(),
+                    from_node: topology.self_id(),
+                    layout: topology.canonical().to_string(),
+                };
+                match client.handshake(req).await {
+                    Ok(_) => return,
+                    Err(status) if status.code() == tonic::Code::FailedPrecondition => {
+                        let _ = fatal.send(Some(format!("refusing to join: {}", status.message())));
+                        return;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+            }
+        });
+    }
+}
+
+/// Moves each group's leadership to its preferred member once that member is caught up, so
+/// every node leads its share of groups (and gets it back after a restart).
+async fn balance_leaders(registry: Arc<GroupRegistry>) {
+    let self_id = registry.topology().self_id();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        for group in registry.groups() {
+            let Some(&preferred) = group.spec.members.first() else { continue };
+            if preferred == self_id {
+                continue;
+            }
+            let m = group.metrics();
+            if m.state != ServerState::Leader {
+                continue;
+            }
+            let last = m.last_log_index;
+            let caught_up = m
+                .replication
+                .as_ref()
+                .and_then(|r| r.get(&preferred).cloned())
+                .flatten()
+                .is_some_and(|matched| Some(matched.index) == last);
+            if caught_up {
+                tracing::info!(group = group.id(), to = preferred, "handing leadership to preferred member");
+                let _ = group.raft.trigger().transfer_leader(preferred).await;
+            }
+        }
+    }
+}
+
+/// Active expiry: the leader of each group proposes the deletion of keys whose deadline has
+/// passed, in small batches. Followers never expire keys on their own (DESIGN.md rule 3).
+async fn expire_keys(registry: Arc<GroupRegistry>) {
+    const BATCH: usize = 200;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        for group in registry.groups() {
+            if !group.raft.is_leader() {
+                continue;
+            }
+            let now_ms = crate::clock::now_ms();
+            let keys = match group.state.read() {
+                Ok(state) => state.keyspace.expired_keys(now_ms, BATCH),
+                Err(_) => continue,
+            };
+            if keys.is_empty() {
+                continue;
+            }
+            let request = Request { now_ms, op: WriteOp::EvictExpired { keys } };
+            // Bounded: a leader cut off from its quorum must not stall expiry of other groups.
+            match tokio::time::timeout(Duration::from_secs(1), group.raft.client_write(request)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!(group = group.id(), error = %e, "expiry proposal failed"),
+                Err(_) => tracing::debug!(group = group.id(), "expiry proposal timed out"),
+            }
+        }
+    }
+}

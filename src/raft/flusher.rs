@@ -1,0 +1,164 @@
+//! The group-commit flusher: the only place that makes Raft log writes durable.
+//!
+//! sled 0.34's `flush` ends in `sync_file_range`, which neither flushes the disk's write cache
+//! nor the file's metadata (sled issue 1452), and sled never syncs the separate files it writes
+//! for large values ("blobs"). So after sled's flush this thread also calls `fdatasync` on sled's
+//! main file and `fsync` on every new blob file and on the blob directory (DESIGN.md rule 5).
+//!
+//! Appends of all groups queue here; one thread takes everything queued, does one flush + sync
+//! for the lot and only then reports each append complete to openraft (group commit). A vote
+//! write waits for the same sync before `save_vote` returns. A failed sync fails every request in
+//! the batch: openraft then stops the group instead of acknowledging anything.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use openraft::storage::IOFlushed;
+use tokio::sync::oneshot;
+
+use super::TypeConfig;
+
+/// Something waiting for the next durable point.
+enum Waiter {
+    /// A log append: openraft's callback.
+    Append(IOFlushed<TypeConfig>),
+    /// Anything else (vote, tests): a plain signal.
+    Signal(oneshot::Sender<io::Result<()>>),
+}
+
+/// Counters a test or `INFO` can read.
+#[derive(Debug, Default)]
+pub struct FlusherStats {
+    /// Completed syncs.
+    pub syncs: AtomicU64,
+    /// Requests made durable (a sync covers one or more).
+    pub requests: AtomicU64,
+}
+
+/// Cheap to clone; every log store holds one.
+#[derive(Clone)]
+pub struct FlusherHandle {
+    tx: mpsc::Sender<Waiter>,
+    stats: Arc<FlusherStats>,
+}
+
+impl FlusherHandle {
+    /// Starts the flusher thread for the sled database stored in `dir`.
+    ///
+    /// `fail_sync` is a fault-injection switch for tests: while it is set, every sync fails
+    /// with an I/O error, as a dying disk would.
+    pub fn start(db: sled::Db, dir: &Path, fail_sync: Arc<AtomicBool>) -> io::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(FlusherStats::default());
+        let mut syncer = Syncer::new(db, dir, fail_sync)?;
+        let thread_stats = stats.clone();
+        std::thread::Builder::new()
+            .name("slotraft-flusher".into())
+            .spawn(move || run(rx, &mut syncer, &thread_stats))?;
+        Ok(Self { tx, stats })
+    }
+
+    /// Completes `callback` once everything written to sled before this call is durable.
+    pub fn append_done_when_durable(&self, callback: IOFlushed<TypeConfig>) {
+        if let Err(mpsc::SendError(Waiter::Append(cb))) = self.tx.send(Waiter::Append(callback)) {
+            cb.io_completed(Err(io::Error::other("flusher stopped")));
+        }
+    }
+
+    /// Waits until everything written to sled before this call is durable.
+    pub async fn sync(&self) -> io::Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Waiter::Signal(tx))
+            .map_err(|_| io::Error::other("flusher stopped"))?;
+        rx.await.map_err(|_| io::Error::other("flusher stopped"))?
+    }
+
+    pub fn stats(&self) -> &FlusherStats {
+        &self.stats
+    }
+}
+
+fn run(rx: mpsc::Receiver<Waiter>, syncer: &mut Syncer, stats: &FlusherStats) {
+    while let Ok(first) = rx.recv() {
+        // Everything queued while the previous sync ran rides on this one.
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        let result = syncer.sync();
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "log sync failed; failing {} pending writes", batch.len());
+        }
+        stats.syncs.fetch_add(1, Ordering::Relaxed);
+        stats.requests.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        for waiter in batch {
+            let r = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            };
+            match waiter {
+                Waiter::Append(cb) => cb.io_completed(r),
+                Waiter::Signal(tx) => {
+                    let _ = tx.send(r);
+                }
+            }
+        }
+    }
+}
+
+/// Knows which files sled writes and how to make them durable.
+struct Syncer {
+    db: sled::Db,
+    /// sled's single data file (`<dir>/db`): every small write lands here.
+    main_file: File,
+    dir: PathBuf,
+    /// Blob files already synced; blob files are written once and never modified.
+    synced_blobs: HashSet<std::ffi::OsString>,
+    fail_sync: Arc<AtomicBool>,
+}
+
+impl Syncer {
+    fn new(db: sled::Db, dir: &Path, fail_sync: Arc<AtomicBool>) -> io::Result<Self> {
+        let main_file = File::open(dir.join("db"))?;
+        Ok(Self { db, main_file, dir: dir.to_path_buf(), synced_blobs: HashSet::new(), fail_sync })
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if self.fail_sync.load(Ordering::SeqCst) {
+            return Err(io::Error::other("injected sync failure"));
+        }
+        self.db.flush().map_err(io::Error::other)?;
+        self.main_file.sync_data()?;
+        self.sync_new_blobs()
+    }
+
+    fn sync_new_blobs(&mut self) -> io::Result<()> {
+        let blob_dir = self.dir.join("blobs");
+        let entries = match std::fs::read_dir(&blob_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let mut present = HashSet::new();
+        let mut synced_any = false;
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !self.synced_blobs.contains(&name) {
+                File::open(entry.path())?.sync_all()?;
+                synced_any = true;
+            }
+            present.insert(name);
+        }
+        if synced_any {
+            // New directory entries are durable only once the directory itself is synced.
+            File::open(&blob_dir)?.sync_all()?;
+        }
+        self.synced_blobs = present;
+        Ok(())
+    }
+}

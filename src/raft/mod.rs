@@ -1,0 +1,73 @@
+//! The Raft side of a node: openraft's type configuration for slot groups, and the pieces that
+//! openraft drives — the sled log store with its group-commit flusher, the keyspace state
+//! machine with its snapshots, and the gRPC network between nodes.
+//!
+//! One `openraft::Raft` instance runs per slot group this node is a member of. All groups share
+//! one sled database, one flusher thread and one HTTP/2 channel per peer node.
+
+pub mod codec;
+pub mod flusher;
+pub mod log_store;
+pub mod network;
+pub mod service;
+pub mod state_machine;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keyspace::{KeyspaceError, WriteOp};
+use crate::reply::Reply;
+
+pub type NodeId = u64;
+pub type GroupId = u32;
+
+/// Where a node can be reached; stored in each group's membership.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAddr {
+    /// `host:port` of the RESP listener, as clients should dial it.
+    pub resp: String,
+    /// `host:port` of the gRPC listener, as peers should dial it.
+    pub grpc: String,
+}
+
+impl fmt::Display for NodeAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.resp, self.grpc)
+    }
+}
+
+/// A log entry's application payload: the write, and the leader's clock when it proposed it.
+/// Applying uses `now_ms` instead of the replica's clock, which keeps expiry deterministic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub now_ms: u64,
+    pub op: WriteOp,
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}@{}", self.op, self.now_ms)
+    }
+}
+
+/// What applying an entry produced; sent back to the proposing connection.
+pub type Response = Result<Reply, KeyspaceError>;
+
+openraft::declare_raft_types!(
+    /// The openraft type configuration shared by every slot group.
+    pub TypeConfig:
+        D = Request,
+        R = Response,
+        NodeId = NodeId,
+        Node = NodeAddr,
+);
+
+pub type Raft = openraft::Raft<TypeConfig, state_machine::StateMachine>;
+pub type LogId = openraft::alias::LogIdOf<TypeConfig>;
+pub type Vote = openraft::alias::VoteOf<TypeConfig>;
+pub type Entry = openraft::alias::EntryOf<TypeConfig>;
+pub type SnapshotMeta = openraft::alias::SnapshotMetaOf<TypeConfig>;
+pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, Vec<u8>>;
+pub type Metrics = openraft::RaftMetrics<TypeConfig>;
+pub type StoredMembership = openraft::alias::StoredMembershipOf<TypeConfig>;

@@ -1,0 +1,170 @@
+//! The server half of the gRPC network between nodes: hands peers' Raft messages to the right
+//! group's openraft instance.
+//!
+//! Every message is checked first: its cluster id must be this node's (a node of another
+//! cluster, or of this cluster started with another layout, is refused with an error naming
+//! both ids), and its group must be one this node is a member of.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::{Stream, StreamExt};
+use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
+use serde::Serialize;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::codec::{decode, encode};
+use super::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
+use crate::proto::raft::raft_service_server::RaftService;
+use crate::proto::raft::{Envelope, HandshakeReply, HandshakeRequest, Reply, SnapshotChunk};
+use crate::registry::GroupRegistry;
+
+pub struct RaftServer {
+    registry: Arc<GroupRegistry>,
+}
+
+impl RaftServer {
+    pub fn new(registry: Arc<GroupRegistry>) -> Self {
+        Self { registry }
+    }
+
+    fn check_cluster(&self, cluster_id: &str, from: u64) -> Result<(), Status> {
+        let ours = self.registry.topology().cluster_id();
+        if cluster_id != ours {
+            return Err(Status::failed_precondition(format!(
+                "cluster id mismatch: node {from} sent a message for cluster {cluster_id}, \
+                 this node belongs to cluster {ours} (different --initial-cluster, --groups or --replicas?)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn raft_for(&self, envelope: &Envelope) -> Result<Raft, Status> {
+        self.check_cluster(&envelope.cluster_id, envelope.from_node)?;
+        self.registry
+            .group(envelope.group_id)
+            .map(|g| g.raft.clone())
+            .ok_or_else(|| Status::not_found(format!("this node is not a member of slot group {}", envelope.group_id)))
+    }
+}
+
+fn payload<T: serde::de::DeserializeOwned>(envelope: &Envelope) -> Result<T, Status> {
+    decode(&envelope.payload).map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
+}
+
+fn reply<T: Serialize>(value: &T) -> Result<Response<Reply>, Status> {
+    let payload = encode(value).map_err(|e| Status::internal(e.to_string()))?;
+    Ok(Response::new(Reply { payload }))
+}
+
+fn fatal(e: impl std::fmt::Display) -> Status {
+    // The group's Raft stopped (shutdown or storage failure): the peer should back off.
+    Status::unavailable(format!("raft group unavailable: {e}"))
+}
+
+type ReplyStream = Pin<Box<dyn Stream<Item = Result<Reply, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl RaftService for RaftServer {
+    async fn handshake(&self, request: Request<HandshakeRequest>) -> Result<Response<HandshakeReply>, Status> {
+        let req = request.into_inner();
+        let topology = self.registry.topology();
+        if req.cluster_id != topology.cluster_id() {
+            return Err(Status::failed_precondition(format!(
+                "cluster layout mismatch: node {} has layout [{}], node {} has layout [{}]",
+                req.from_node,
+                req.layout,
+                topology.self_id(),
+                topology.canonical()
+            )));
+        }
+        Ok(Response::new(HandshakeReply {
+            cluster_id: topology.cluster_id().to_string(),
+            node_id: topology.self_id(),
+            layout: topology.canonical().to_string(),
+        }))
+    }
+
+    async fn vote(&self, request: Request<Envelope>) -> Result<Response<Reply>, Status> {
+        let envelope = request.into_inner();
+        let raft = self.raft_for(&envelope)?;
+        let rpc: VoteRequest<TypeConfig> = payload(&envelope)?;
+        reply(&raft.vote(rpc).await.map_err(fatal)?)
+    }
+
+    async fn pre_vote(&self, request: Request<Envelope>) -> Result<Response<Reply>, Status> {
+        let envelope = request.into_inner();
+        let raft = self.raft_for(&envelope)?;
+        let rpc: VoteRequest<TypeConfig> = payload(&envelope)?;
+        reply(&raft.pre_vote(rpc).await.map_err(fatal)?)
+    }
+
+    async fn append_entries(&self, request: Request<Envelope>) -> Result<Response<Reply>, Status> {
+        let envelope = request.into_inner();
+        let raft = self.raft_for(&envelope)?;
+        let rpc: AppendEntriesRequest<TypeConfig> = payload(&envelope)?;
+        reply(&raft.append_entries(rpc).await.map_err(fatal)?)
+    }
+
+    type StreamAppendStream = ReplyStream;
+
+    async fn stream_append(
+        &self,
+        request: Request<Streaming<Envelope>>,
+    ) -> Result<Response<Self::StreamAppendStream>, Status> {
+        let mut inbound = request.into_inner();
+        // The first message names the group; the whole stream belongs to it.
+        let Some(first) = inbound.message().await? else {
+            return Ok(Response::new(Box::pin(futures::stream::empty())));
+        };
+        let raft = self.raft_for(&first)?;
+        let (group, cluster) = (first.group_id, first.cluster_id.clone());
+        let first_req: AppendEntriesRequest<TypeConfig> = payload(&first)?;
+        let rest = inbound.take_while(move |item| {
+            let ok = match item {
+                Ok(e) => e.group_id == group && e.cluster_id == cluster,
+                Err(_) => false,
+            };
+            async move { ok }
+        });
+        let requests = futures::stream::iter([first_req]).chain(rest.filter_map(|item| async move {
+            let envelope = item.ok()?;
+            match decode::<AppendEntriesRequest<TypeConfig>>(&envelope.payload) {
+                Ok(req) => Some(req),
+                Err(e) => {
+                    tracing::warn!(error = %e, "dropping undecodable append request");
+                    None
+                }
+            }
+        }));
+        let replies = raft.stream_append(requests).map(|result| match result {
+            Ok(r) => encode(&r).map(|payload| Reply { payload }).map_err(|e| Status::internal(e.to_string())),
+            Err(e) => Err(fatal(e)),
+        });
+        Ok(Response::new(Box::pin(replies)))
+    }
+
+    async fn install_snapshot(&self, request: Request<Streaming<SnapshotChunk>>) -> Result<Response<Reply>, Status> {
+        let mut inbound = request.into_inner();
+        let first = inbound
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
+        let header = first.header.ok_or_else(|| Status::invalid_argument("snapshot stream without header"))?;
+        let raft = self.raft_for(&header)?;
+        let (vote, meta): (Vote, SnapshotMeta) = payload(&header)?;
+        let mut data = first.data;
+        while let Some(chunk) = inbound.message().await? {
+            data.extend_from_slice(&chunk.data);
+        }
+        let snapshot = Snapshot { meta, snapshot: data };
+        reply(&raft.install_full_snapshot(vote, snapshot).await.map_err(fatal)?)
+    }
+
+    async fn transfer_leader(&self, request: Request<Envelope>) -> Result<Response<Reply>, Status> {
+        let envelope = request.into_inner();
+        let raft = self.raft_for(&envelope)?;
+        let rpc: TransferLeaderRequest<TypeConfig> = payload(&envelope)?;
+        reply(&raft.handle_transfer_leader(rpc).await.map_err(fatal)?)
+    }
+}

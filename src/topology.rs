@@ -1,0 +1,239 @@
+//! The cluster layout: which nodes exist, how the 16384 slots split into slot groups, and which
+//! nodes replicate each group. Every node computes it from the same configuration
+//! (`--initial-cluster`, `--groups`, `--replicas`) and must get the same answer; the layout's
+//! fingerprint is the cluster id carried by every message between nodes, so nodes started with
+//! different layouts refuse each other's messages instead of mixing their logs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::ops::RangeInclusive;
+
+use thiserror::Error;
+
+use crate::raft::{GroupId, NodeAddr, NodeId};
+use crate::slot::SLOT_COUNT;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TopologyError {
+    #[error("--initial-cluster: entry '{0}' is not ID=HOST:PORT@GPORT")]
+    BadEntry(String),
+    #[error("--initial-cluster: node id '{0}' is not a positive integer")]
+    BadNodeId(String),
+    #[error("--initial-cluster: node {0} is listed twice")]
+    DuplicateNode(NodeId),
+    #[error("--initial-cluster: address '{0}' is listed for two nodes")]
+    DuplicateAddress(String),
+    #[error("--initial-cluster is empty")]
+    Empty,
+    #[error("--node-id {0} is not in --initial-cluster")]
+    SelfMissing(NodeId),
+    #[error("--groups must be between 1 and {SLOT_COUNT}, got {0}")]
+    BadGroupCount(u32),
+    #[error("--replicas must be at least 1, got {0}")]
+    BadReplicas(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    pub id: GroupId,
+    pub slots: RangeInclusive<u16>,
+    /// Voters of the group. The first is the preferred leader, which spreads leaders evenly.
+    pub members: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topology {
+    self_id: NodeId,
+    nodes: BTreeMap<NodeId, NodeAddr>,
+    groups: Vec<GroupSpec>,
+    /// `slot_group[slot]` is the group owning `slot`.
+    slot_group: Vec<GroupId>,
+    canonical: String,
+    cluster_id: String,
+}
+
+/// Parses `1=HOST:PORT@GPORT,2=...`.
+pub fn parse_initial_cluster(text: &str) -> Result<BTreeMap<NodeId, NodeAddr>, TopologyError> {
+    let mut nodes = BTreeMap::new();
+    let mut seen_addrs = std::collections::HashSet::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = || TopologyError::BadEntry(entry.to_string());
+        let (id, addr) = entry.split_once('=').ok_or_else(bad)?;
+        let id: NodeId = id.trim().parse().ok().filter(|&n| n > 0).ok_or_else(|| TopologyError::BadNodeId(id.to_string()))?;
+        let (resp, gport) = addr.trim().rsplit_once('@').ok_or_else(bad)?;
+        let (host, port) = resp.rsplit_once(':').ok_or_else(bad)?;
+        if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) || gport.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(bad());
+        }
+        let node = NodeAddr { resp: resp.to_string(), grpc: format!("{host}:{gport}") };
+        if !seen_addrs.insert(node.resp.clone()) {
+            return Err(TopologyError::DuplicateAddress(node.resp));
+        }
+        if !seen_addrs.insert(node.grpc.clone()) {
+            return Err(TopologyError::DuplicateAddress(node.grpc));
+        }
+        if nodes.insert(id, node).is_some() {
+            return Err(TopologyError::DuplicateNode(id));
+        }
+    }
+    if nodes.is_empty() {
+        return Err(TopologyError::Empty);
+    }
+    Ok(nodes)
+}
+
+impl Topology {
+    pub fn new(
+        self_id: NodeId,
+        nodes: BTreeMap<NodeId, NodeAddr>,
+        groups: u32,
+        replicas: usize,
+    ) -> Result<Self, TopologyError> {
+        if nodes.is_empty() {
+            return Err(TopologyError::Empty);
+        }
+        if !nodes.contains_key(&self_id) {
+            return Err(TopologyError::SelfMissing(self_id));
+        }
+        if groups == 0 || groups > u32::from(SLOT_COUNT) {
+            return Err(TopologyError::BadGroupCount(groups));
+        }
+        if replicas == 0 {
+            return Err(TopologyError::BadReplicas(replicas));
+        }
+        let replicas = replicas.min(nodes.len());
+        let ids: Vec<NodeId> = nodes.keys().copied().collect();
+        let total = u32::from(SLOT_COUNT);
+        let mut specs = Vec::with_capacity(groups as usize);
+        let mut slot_group = vec![0; SLOT_COUNT as usize];
+        for g in 0..groups {
+            let start = (g * total / groups) as u16;
+            let end = ((g + 1) * total / groups - 1) as u16;
+            let members = (0..replicas).map(|i| ids[(g as usize + i) % ids.len()]).collect();
+            for slot in start..=end {
+                slot_group[slot as usize] = g;
+            }
+            specs.push(GroupSpec { id: g, slots: start..=end, members });
+        }
+        let mut canonical = String::new();
+        for (id, addr) in &nodes {
+            let _ = write!(canonical, "{id}={addr},");
+        }
+        let _ = write!(canonical, "groups={groups},replicas={replicas}");
+        let cluster_id = format!("{:016x}", fnv1a(canonical.as_bytes()));
+        Ok(Self { self_id, nodes, groups: specs, slot_group, canonical, cluster_id })
+    }
+
+    pub fn self_id(&self) -> NodeId {
+        self.self_id
+    }
+
+    pub fn self_addr(&self) -> &NodeAddr {
+        &self.nodes[&self.self_id]
+    }
+
+    pub fn nodes(&self) -> &BTreeMap<NodeId, NodeAddr> {
+        &self.nodes
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&NodeAddr> {
+        self.nodes.get(&id)
+    }
+
+    pub fn groups(&self) -> &[GroupSpec] {
+        &self.groups
+    }
+
+    pub fn group(&self, id: GroupId) -> Option<&GroupSpec> {
+        self.groups.get(id as usize)
+    }
+
+    pub fn group_of_slot(&self, slot: u16) -> GroupId {
+        self.slot_group[slot as usize]
+    }
+
+    /// The layout as text: identical on every node of one cluster.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// Fingerprint of the layout; carried by every message between nodes.
+    pub fn cluster_id(&self) -> &str {
+        &self.cluster_id
+    }
+
+    /// A 40-hex-digit node name, as Redis Cluster node ids look; stable for a node of a layout.
+    pub fn node_name(&self, id: NodeId) -> String {
+        let h = fnv1a(format!("{}/{id}", self.cluster_id).as_bytes());
+        format!("{h:016x}{:016x}{id:08x}", fnv1a(&h.to_be_bytes()))
+    }
+}
+
+/// FNV-1a, 64 bit: a stable hash (std's hasher may change between Rust releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> BTreeMap<NodeId, NodeAddr> {
+        parse_initial_cluster("1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002,3=127.0.0.1:7003@17003").unwrap()
+    }
+
+    #[test]
+    fn groups_cover_every_slot_contiguously() {
+        let t = Topology::new(1, three(), 16, 3).unwrap();
+        let mut next = 0u32;
+        for g in t.groups() {
+            assert_eq!(u32::from(*g.slots.start()), next);
+            next = u32::from(*g.slots.end()) + 1;
+            for s in g.slots.clone() {
+                assert_eq!(t.group_of_slot(s), g.id);
+            }
+        }
+        assert_eq!(next, 16384);
+    }
+
+    #[test]
+    fn preferred_leaders_are_spread_over_nodes() {
+        let t = Topology::new(1, three(), 16, 3).unwrap();
+        let mut count = BTreeMap::new();
+        for g in t.groups() {
+            assert_eq!(g.members.len(), 3);
+            *count.entry(g.members[0]).or_insert(0) += 1;
+        }
+        assert_eq!(count.values().copied().collect::<Vec<_>>(), vec![6, 5, 5]);
+    }
+
+    #[test]
+    fn replicas_are_capped_at_node_count() {
+        let one = parse_initial_cluster("1=127.0.0.1:6379@16379").unwrap();
+        let t = Topology::new(1, one, 16, 3).unwrap();
+        assert!(t.groups().iter().all(|g| g.members == vec![1]));
+    }
+
+    #[test]
+    fn same_layout_same_cluster_id_on_every_node() {
+        let a = Topology::new(1, three(), 16, 3).unwrap();
+        let b = Topology::new(3, three(), 16, 3).unwrap();
+        assert_eq!(a.cluster_id(), b.cluster_id());
+        let c = Topology::new(1, three(), 8, 3).unwrap();
+        assert_ne!(a.cluster_id(), c.cluster_id());
+        assert_eq!(a.node_name(2).len(), 40);
+    }
+
+    #[test]
+    fn bad_layouts_are_rejected_with_the_flag_named() {
+        assert_eq!(parse_initial_cluster("x"), Err(TopologyError::BadEntry("x".into())));
+        assert_eq!(parse_initial_cluster("0=a:1@2"), Err(TopologyError::BadNodeId("0".into())));
+        assert_eq!(parse_initial_cluster("1=a:1@2,1=b:1@2"), Err(TopologyError::DuplicateNode(1)));
+        assert!(parse_initial_cluster("1=a:0@2").is_err());
+        assert!(parse_initial_cluster("1=a:1@x").is_err());
+        let err = Topology::new(4, three(), 16, 3).unwrap_err();
+        assert_eq!(err.to_string(), "--node-id 4 is not in --initial-cluster");
+        assert!(Topology::new(1, three(), 0, 3).unwrap_err().to_string().starts_with("--groups"));
+        assert!(Topology::new(1, three(), 16385, 3).is_err());
+    }
+}
