@@ -7,8 +7,8 @@ use tonic::{Request, Response, Status};
 
 use crate::proto::admin::admin_server::Admin;
 use crate::proto::admin::{
-    GroupStatus, NodeInfo, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest, TransferLeaderReply,
-    TransferLeaderRequest,
+    GroupStatus, NodeInfo, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest,
+    TransferLeaderReply, TransferLeaderRequest,
 };
 use crate::registry::GroupRegistry;
 
@@ -32,7 +32,11 @@ impl Admin for AdminServer {
             .groups()
             .map(|g| {
                 let m = g.metrics();
-                let keys = g.state.read().map(|s| s.keyspace.len(now) as u64).unwrap_or(0);
+                let keys = g
+                    .state
+                    .read()
+                    .map(|s| s.keyspace.len(now) as u64)
+                    .unwrap_or(0);
                 GroupStatus {
                     group_id: g.id(),
                     slot_start: u32::from(*g.spec.slots.start()),
@@ -52,7 +56,11 @@ impl Admin for AdminServer {
         let nodes = topology
             .nodes()
             .iter()
-            .map(|(id, addr)| NodeInfo { node_id: *id, resp_addr: addr.resp.clone(), grpc_addr: addr.grpc.clone() })
+            .map(|(id, addr)| NodeInfo {
+                node_id: *id,
+                resp_addr: addr.resp.clone(),
+                grpc_addr: addr.grpc.clone(),
+            })
             .collect();
         Ok(Response::new(StatusReply {
             node_id: topology.self_id(),
@@ -67,10 +75,12 @@ impl Admin for AdminServer {
         request: Request<TransferLeaderRequest>,
     ) -> Result<Response<TransferLeaderReply>, Status> {
         let req = request.into_inner();
-        let group = self
-            .registry
-            .group(req.group_id)
-            .ok_or_else(|| Status::not_found(format!("slot group {} is not hosted on this node", req.group_id)))?;
+        let group = self.registry.group(req.group_id).ok_or_else(|| {
+            Status::not_found(format!(
+                "slot group {} is not hosted on this node",
+                req.group_id
+            ))
+        })?;
         if !group.spec.members.contains(&req.to_node) {
             return Err(Status::invalid_argument(format!(
                 "node {} is not a member of slot group {}",
@@ -93,11 +103,19 @@ impl Admin for AdminServer {
         Ok(Response::new(TransferLeaderReply {}))
     }
 
-    async fn snapshot(&self, request: Request<SnapshotRequest>) -> Result<Response<SnapshotReply>, Status> {
+    async fn snapshot(
+        &self,
+        request: Request<SnapshotRequest>,
+    ) -> Result<Response<SnapshotReply>, Status> {
         let wanted = request.into_inner().group_ids;
         for group in self.registry.groups() {
             if wanted.is_empty() || wanted.contains(&group.id()) {
-                group.raft.trigger().snapshot().await.map_err(|e| Status::unavailable(e.to_string()))?;
+                group
+                    .raft
+                    .trigger()
+                    .snapshot()
+                    .await
+                    .map_err(|e| Status::unavailable(e.to_string()))?;
             }
         }
         Ok(Response::new(SnapshotReply {}))

@@ -14,7 +14,10 @@ use crate::topology::{parse_initial_cluster, Topology, TopologyError};
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("--config {path}: {source}")]
-    ReadFile { path: PathBuf, source: std::io::Error },
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("--config {path}: {message}")]
     ParseFile { path: PathBuf, message: String },
     #[error("--{flag}: {message}")]
@@ -26,7 +29,11 @@ pub enum ConfigError {
 /// `slotraft-server` command line. Every option can also be set in the `--config` file under
 /// the same name (e.g. `node-id = 2`).
 #[derive(Debug, Default, Parser, Deserialize)]
-#[command(name = "slotraft-server", version, about = "Redis-compatible server where every slot group is a Raft group")]
+#[command(
+    name = "slotraft-server",
+    version,
+    about = "Redis-compatible server where every slot group is a Raft group"
+)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Args {
     /// TOML file with any of these options; flags override it.
@@ -125,17 +132,25 @@ impl Args {
 }
 
 fn invalid(flag: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { flag, message: message.into() }
+    ConfigError::Invalid {
+        flag,
+        message: message.into(),
+    }
 }
 
 impl Config {
     pub fn from_args(args: Args) -> Result<Config, ConfigError> {
         let args = match args.config.clone() {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| ConfigError::ReadFile { path: path.clone(), source })?;
-                let file: Args = toml::from_str(&text)
-                    .map_err(|e| ConfigError::ParseFile { path: path.clone(), message: e.to_string() })?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| ConfigError::ReadFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                let file: Args = toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
                 args.or(file)
             }
             None => args,
@@ -155,19 +170,34 @@ impl Config {
         let grpc_port = match args.grpc_port {
             Some(0) => return Err(invalid("grpc-port", "must be between 1 and 65535, got 0")),
             Some(p) => p,
-            None => port
-                .checked_add(10000)
-                .ok_or_else(|| invalid("grpc-port", format!("port {port} + 10000 exceeds 65535; set --grpc-port")))?,
+            None => port.checked_add(10000).ok_or_else(|| {
+                invalid(
+                    "grpc-port",
+                    format!("port {port} + 10000 exceeds 65535; set --grpc-port"),
+                )
+            })?,
         };
         if grpc_port == port {
-            return Err(invalid("grpc-port", format!("must differ from --port ({port})")));
+            return Err(invalid(
+                "grpc-port",
+                format!("must differ from --port ({port})"),
+            ));
         }
         let initial_cluster = args.initial_cluster.unwrap_or_else(|| {
-            let host = if bind == "0.0.0.0" || bind == "::" { "127.0.0.1" } else { bind.as_str() };
+            let host = if bind == "0.0.0.0" || bind == "::" {
+                "127.0.0.1"
+            } else {
+                bind.as_str()
+            };
             format!("{node_id}={host}:{port}@{grpc_port}")
         });
         let nodes = parse_initial_cluster(&initial_cluster)?;
-        let topology = Topology::new(node_id, nodes, args.groups.unwrap_or(16), args.replicas.unwrap_or(3))?;
+        let topology = Topology::new(
+            node_id,
+            nodes,
+            args.groups.unwrap_or(16),
+            args.replicas.unwrap_or(3),
+        )?;
         let election_timeout_ms = args.election_timeout_ms.unwrap_or(1000);
         let heartbeat_ms = args.heartbeat_ms.unwrap_or(200);
         if heartbeat_ms == 0 || heartbeat_ms * 2 > election_timeout_ms {
@@ -186,9 +216,21 @@ impl Config {
         }
         let defaults = Limits::default();
         let limits = Limits {
-            max_bulk_len: positive("proto-max-bulk-len", args.proto_max_bulk_len, defaults.max_bulk_len)?,
-            max_array_len: positive("proto-max-array-len", args.proto_max_array_len, defaults.max_array_len)?,
-            max_inline_len: positive("proto-max-inline-len", args.proto_max_inline_len, defaults.max_inline_len)?,
+            max_bulk_len: positive(
+                "proto-max-bulk-len",
+                args.proto_max_bulk_len,
+                defaults.max_bulk_len,
+            )?,
+            max_array_len: positive(
+                "proto-max-array-len",
+                args.proto_max_array_len,
+                defaults.max_array_len,
+            )?,
+            max_inline_len: positive(
+                "proto-max-inline-len",
+                args.proto_max_inline_len,
+                defaults.max_inline_len,
+            )?,
         };
         let maxclients = positive("maxclients", args.maxclients, 10_000)?;
         Ok(Config {
@@ -207,7 +249,11 @@ impl Config {
     }
 }
 
-fn positive(flag: &'static str, value: Option<usize>, default: usize) -> Result<usize, ConfigError> {
+fn positive(
+    flag: &'static str,
+    value: Option<usize>,
+    default: usize,
+) -> Result<usize, ConfigError> {
     match value {
         Some(0) => Err(invalid(flag, "must be positive, got 0")),
         Some(v) => Ok(v),
@@ -228,7 +274,10 @@ mod tests {
     #[test]
     fn defaults_are_a_single_local_node() {
         let c = parse(&[]).unwrap();
-        assert_eq!((c.bind.as_str(), c.port, c.grpc_port), ("127.0.0.1", 6379, 16379));
+        assert_eq!(
+            (c.bind.as_str(), c.port, c.grpc_port),
+            ("127.0.0.1", 6379, 16379)
+        );
         assert_eq!(c.dir, PathBuf::from("./slotraft-data"));
         assert_eq!(c.topology.nodes().len(), 1);
         assert_eq!(c.topology.groups().len(), 16);
@@ -249,7 +298,10 @@ mod tests {
             (&["--bind", "nonsense"], "--bind"),
             (&["--groups", "0"], "--groups"),
             (&["--replicas", "0"], "--replicas"),
-            (&["--node-id", "2"], "--node-id 2 is not in --initial-cluster"),
+            (
+                &["--node-id", "2"],
+                "--node-id 2 is not in --initial-cluster",
+            ),
             (&["--initial-cluster", "1=bad"], "--initial-cluster"),
             (&["--heartbeat-ms", "900"], "--heartbeat-ms"),
             (&["--proto-max-bulk-len", "0"], "--proto-max-bulk-len"),
@@ -270,7 +322,9 @@ mod tests {
         assert_eq!(c.port, 7002);
         assert_eq!(c.topology.groups().len(), 8);
         std::fs::write(&path, "nodeid = 2\n").unwrap();
-        let err = parse(&["--config", path.to_str().unwrap()]).unwrap_err().to_string();
+        let err = parse(&["--config", path.to_str().unwrap()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field"), "{err}");
     }
 }

@@ -35,9 +35,17 @@ pub enum NodeError {
     #[error("data directory {dir}: {source}")]
     DataDir { dir: String, source: io::Error },
     #[error("data directory {dir} belongs to cluster layout [{stored}], but this node was started with [{current}]; refusing to start (use the original --initial-cluster/--groups/--replicas or a new --dir)")]
-    LayoutChanged { dir: String, stored: String, current: String },
+    LayoutChanged {
+        dir: String,
+        stored: String,
+        current: String,
+    },
     #[error("data directory {dir} belongs to node {stored}, but this node was started as --node-id {current}")]
-    NodeChanged { dir: String, stored: NodeId, current: NodeId },
+    NodeChanged {
+        dir: String,
+        stored: NodeId,
+        current: NodeId,
+    },
     #[error("cannot open the raft log in {dir}: {source}")]
     Sled { dir: String, source: sled::Error },
     #[error("raft: {0}")]
@@ -63,7 +71,10 @@ pub struct RunningNode {
 pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeError> {
     let topology = Arc::new(config.topology.clone());
     let dir_name = config.dir.display().to_string();
-    let data_err = |source| NodeError::DataDir { dir: dir_name.clone(), source };
+    let data_err = |source| NodeError::DataDir {
+        dir: dir_name.clone(),
+        source,
+    };
     std::fs::create_dir_all(&config.dir).map_err(data_err)?;
     check_identity(&config.dir, &topology)?;
 
@@ -73,8 +84,12 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         // Our flusher decides when to flush; sled's timer would only add uncoordinated syncs.
         .flush_every_ms(None)
         .open()
-        .map_err(|source| NodeError::Sled { dir: log_dir.display().to_string(), source })?;
-    let flusher = FlusherHandle::start(db.clone(), &log_dir, faults.fail_sync.clone()).map_err(data_err)?;
+        .map_err(|source| NodeError::Sled {
+            dir: log_dir.display().to_string(),
+            source,
+        })?;
+    let flusher =
+        FlusherHandle::start(db.clone(), &log_dir, faults.fail_sync.clone()).map_err(data_err)?;
 
     let raft_config = Arc::new(
         openraft::Config {
@@ -97,7 +112,11 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     let peers = Peers::new(topology.cluster_id().to_string(), topology.self_id());
     let snapshot_dir = config.dir.join("snapshots");
     let mut groups = Vec::new();
-    for spec in topology.groups().iter().filter(|g| g.members.contains(&topology.self_id())) {
+    for spec in topology
+        .groups()
+        .iter()
+        .filter(|g| g.members.contains(&topology.self_id()))
+    {
         let log = LogStore::open(&db, spec.id, flusher.clone()).map_err(data_err)?;
         let sm = StateMachine::open(spec.id, &snapshot_dir).map_err(data_err)?;
         let state = sm.shared();
@@ -105,18 +124,28 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         let raft = Raft::new(topology.self_id(), raft_config.clone(), network, log, sm)
             .await
             .map_err(|e| NodeError::Raft(e.to_string()))?;
-        groups.push(Group { spec: spec.clone(), raft, state });
+        groups.push(Group {
+            spec: spec.clone(),
+            raft,
+            state,
+        });
     }
     let registry = Arc::new(GroupRegistry::new(topology.clone(), groups, flusher));
 
     let grpc_addr = format!("{}:{}", config.bind, config.grpc_port);
     let listener = tokio::net::TcpListener::bind(&grpc_addr)
         .await
-        .map_err(|source| NodeError::GrpcBind { addr: grpc_addr.clone(), source })?;
+        .map_err(|source| NodeError::GrpcBind {
+            addr: grpc_addr.clone(),
+            source,
+        })?;
     let incoming = tokio_stream_from(listener);
     let router = tonic::transport::Server::builder()
         .tcp_nodelay(true)
-        .add_service(RaftServiceServer::new(RaftServer::new(registry.clone())).max_decoding_message_size(usize::MAX))
+        .add_service(
+            RaftServiceServer::new(RaftServer::new(registry.clone()))
+                .max_decoding_message_size(usize::MAX),
+        )
         .add_service(AdminGrpc::new(AdminServer::new(registry.clone())));
     tokio::spawn(async move {
         if let Err(e) = router.serve_with_incoming(incoming).await {
@@ -124,7 +153,11 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         }
     });
 
-    bootstrap(&registry).await?;
+    bootstrap(
+        &registry,
+        Duration::from_millis(config.election_timeout_ms * 4),
+    )
+    .await?;
 
     let (fatal_tx, fatal) = watch::channel(None);
     spawn_handshakes(&topology, &peers, fatal_tx);
@@ -149,17 +182,28 @@ fn tokio_stream_from(
 /// another: a log written under one layout means nothing under another.
 fn check_identity(dir: &Path, topology: &Topology) -> Result<(), NodeError> {
     let path = dir.join("cluster-layout");
-    let current = format!("node={}\nlayout={}\n", topology.self_id(), topology.canonical());
+    let current = format!(
+        "node={}\nlayout={}\n",
+        topology.self_id(),
+        topology.canonical()
+    );
     let dir_name = dir.display().to_string();
     match std::fs::read_to_string(&path) {
         Ok(stored) if stored == current => Ok(()),
         Ok(stored) => {
             let field = |text: &str, key: &str| {
-                text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or("").to_string()
+                text.lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .unwrap_or("")
+                    .to_string()
             };
             let stored_node: NodeId = field(&stored, "node=").parse().unwrap_or(0);
             if stored_node != topology.self_id() {
-                return Err(NodeError::NodeChanged { dir: dir_name, stored: stored_node, current: topology.self_id() });
+                return Err(NodeError::NodeChanged {
+                    dir: dir_name,
+                    stored: stored_node,
+                    current: topology.self_id(),
+                });
             }
             Err(NodeError::LayoutChanged {
                 dir: dir_name,
@@ -175,19 +219,33 @@ fn check_identity(dir: &Path, topology: &Topology) -> Result<(), NodeError> {
                 std::fs::rename(&tmp, &path)?;
                 std::fs::File::open(dir)?.sync_all()
             };
-            write().map_err(|source| NodeError::DataDir { dir: dir_name, source })
+            write().map_err(|source| NodeError::DataDir {
+                dir: dir_name,
+                source,
+            })
         }
-        Err(source) => Err(NodeError::DataDir { dir: dir_name, source }),
+        Err(source) => Err(NodeError::DataDir {
+            dir: dir_name,
+            source,
+        }),
     }
 }
 
-/// Static bootstrap: every member of a group initializes it with the same membership, once.
-/// A node restarted during bootstrap finds its log non-empty and skips this; identical
-/// initial memberships on several nodes are safe (the vote decides the first leader).
-async fn bootstrap(registry: &GroupRegistry) -> Result<(), NodeError> {
+/// Static bootstrap: each group is initialized once, with the same membership on every
+/// member. The preferred leader initializes at once (so leaders start out spread over the
+/// nodes); the other members give it a few election timeouts and initialize themselves only if
+/// nothing arrived meanwhile (the preferred leader may be down). Identical initial memberships
+/// on several nodes are safe: the vote decides the first leader. A node restarted during
+/// bootstrap finds its log non-empty and skips this.
+async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<(), NodeError> {
     let topology = registry.topology();
     for group in registry.groups() {
-        if group.raft.is_initialized().await.map_err(|e| NodeError::Raft(e.to_string()))? {
+        if group
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|e| NodeError::Raft(e.to_string()))?
+        {
             continue;
         }
         let members: BTreeMap<NodeId, NodeAddr> = group
@@ -196,14 +254,24 @@ async fn bootstrap(registry: &GroupRegistry) -> Result<(), NodeError> {
             .iter()
             .map(|id| (*id, topology.node(*id).cloned().unwrap_or_default()))
             .collect();
-        match group.raft.initialize(members).await {
-            Ok(()) => tracing::info!(group = group.id(), "initialized slot group"),
-            Err(e) => tracing::info!(group = group.id(), error = %e, "slot group already initialized"),
-        }
-        // The preferred leader campaigns at once, so leaders start out spread over the nodes.
-        if group.spec.members.first() == Some(&topology.self_id()) {
-            let _ = group.raft.trigger().elect(false).await;
-        }
+        let preferred = group.spec.members.first() == Some(&topology.self_id());
+        let registry = registry.clone();
+        let id = group.id();
+        tokio::spawn(async move {
+            let Some(group) = registry.group(id) else {
+                return;
+            };
+            if !preferred {
+                tokio::time::sleep(patience).await;
+                if group.raft.is_initialized().await.unwrap_or(true) {
+                    return;
+                }
+            }
+            match group.raft.initialize(members).await {
+                Ok(()) => tracing::info!(group = id, "initialized slot group"),
+                Err(e) => tracing::debug!(group = id, error = %e, "slot group already initialized"),
+            }
+        });
     }
     Ok(())
 }
@@ -216,7 +284,10 @@ fn spawn_handshakes(topology: &Arc<Topology>, peers: &Peers, fatal: watch::Sende
             continue;
         }
         let Ok(channel) = peers.channel(id, &addr.grpc) else {
-            let _ = fatal.send(Some(format!("node {id}: invalid gRPC address {}", addr.grpc)));
+            let _ = fatal.send(Some(format!(
+                "node {id}: invalid gRPC address {}",
+                addr.grpc
+            )));
             continue;
         };
         let topology = topology.clone();
@@ -250,7 +321,9 @@ async fn balance_leaders(registry: Arc<GroupRegistry>) {
     loop {
         tick.tick().await;
         for group in registry.groups() {
-            let Some(&preferred) = group.spec.members.first() else { continue };
+            let Some(&preferred) = group.spec.members.first() else {
+                continue;
+            };
             if preferred == self_id {
                 continue;
             }
@@ -266,7 +339,11 @@ async fn balance_leaders(registry: Arc<GroupRegistry>) {
                 .flatten()
                 .is_some_and(|matched| Some(matched.index) == last);
             if caught_up {
-                tracing::info!(group = group.id(), to = preferred, "handing leadership to preferred member");
+                tracing::info!(
+                    group = group.id(),
+                    to = preferred,
+                    "handing leadership to preferred member"
+                );
                 let _ = group.raft.trigger().transfer_leader(preferred).await;
             }
         }
@@ -292,11 +369,18 @@ async fn expire_keys(registry: Arc<GroupRegistry>) {
             if keys.is_empty() {
                 continue;
             }
-            let request = Request { now_ms, op: WriteOp::EvictExpired { keys } };
+            let request = Request {
+                now_ms,
+                op: WriteOp::EvictExpired { keys },
+            };
             // Bounded: a leader cut off from its quorum must not stall expiry of other groups.
-            match tokio::time::timeout(Duration::from_secs(1), group.raft.client_write(request)).await {
+            match tokio::time::timeout(Duration::from_secs(1), group.raft.client_write(request))
+                .await
+            {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::debug!(group = group.id(), error = %e, "expiry proposal failed"),
+                Ok(Err(e)) => {
+                    tracing::debug!(group = group.id(), error = %e, "expiry proposal failed")
+                }
                 Err(_) => tracing::debug!(group = group.id(), "expiry proposal timed out"),
             }
         }

@@ -47,7 +47,11 @@ pub struct GroupRegistry {
 impl GroupRegistry {
     pub fn new(topology: Arc<Topology>, groups: Vec<Group>, flusher: FlusherHandle) -> Self {
         let groups = groups.into_iter().map(|g| (g.id(), g)).collect();
-        Self { topology, groups, flusher }
+        Self {
+            topology,
+            groups,
+            flusher,
+        }
     }
 
     pub fn topology(&self) -> &Topology {

@@ -59,13 +59,24 @@ pub fn parse_initial_cluster(text: &str) -> Result<BTreeMap<NodeId, NodeAddr>, T
     for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let bad = || TopologyError::BadEntry(entry.to_string());
         let (id, addr) = entry.split_once('=').ok_or_else(bad)?;
-        let id: NodeId = id.trim().parse().ok().filter(|&n| n > 0).ok_or_else(|| TopologyError::BadNodeId(id.to_string()))?;
+        let id: NodeId = id
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| TopologyError::BadNodeId(id.to_string()))?;
         let (resp, gport) = addr.trim().rsplit_once('@').ok_or_else(bad)?;
         let (host, port) = resp.rsplit_once(':').ok_or_else(bad)?;
-        if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) || gport.parse::<u16>().map_or(true, |p| p == 0) {
+        if host.is_empty()
+            || port.parse::<u16>().map_or(true, |p| p == 0)
+            || gport.parse::<u16>().map_or(true, |p| p == 0)
+        {
             return Err(bad());
         }
-        let node = NodeAddr { resp: resp.to_string(), grpc: format!("{host}:{gport}") };
+        let node = NodeAddr {
+            resp: resp.to_string(),
+            grpc: format!("{host}:{gport}"),
+        };
         if !seen_addrs.insert(node.resp.clone()) {
             return Err(TopologyError::DuplicateAddress(node.resp));
         }
@@ -109,11 +120,17 @@ impl Topology {
         for g in 0..groups {
             let start = (g * total / groups) as u16;
             let end = ((g + 1) * total / groups - 1) as u16;
-            let members = (0..replicas).map(|i| ids[(g as usize + i) % ids.len()]).collect();
+            let members = (0..replicas)
+                .map(|i| ids[(g as usize + i) % ids.len()])
+                .collect();
             for slot in start..=end {
                 slot_group[slot as usize] = g;
             }
-            specs.push(GroupSpec { id: g, slots: start..=end, members });
+            specs.push(GroupSpec {
+                id: g,
+                slots: start..=end,
+                members,
+            });
         }
         let mut canonical = String::new();
         for (id, addr) in &nodes {
@@ -121,7 +138,14 @@ impl Topology {
         }
         let _ = write!(canonical, "groups={groups},replicas={replicas}");
         let cluster_id = format!("{:016x}", fnv1a(canonical.as_bytes()));
-        Ok(Self { self_id, nodes, groups: specs, slot_group, canonical, cluster_id })
+        Ok(Self {
+            self_id,
+            nodes,
+            groups: specs,
+            slot_group,
+            canonical,
+            cluster_id,
+        })
     }
 
     pub fn self_id(&self) -> NodeId {
@@ -171,7 +195,9 @@ impl Topology {
 
 /// FNV-1a, 64 bit: a stable hash (std's hasher may change between Rust releases).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -179,7 +205,10 @@ mod tests {
     use super::*;
 
     fn three() -> BTreeMap<NodeId, NodeAddr> {
-        parse_initial_cluster("1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002,3=127.0.0.1:7003@17003").unwrap()
+        parse_initial_cluster(
+            "1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002,3=127.0.0.1:7003@17003",
+        )
+        .unwrap()
     }
 
     #[test]
@@ -226,14 +255,26 @@ mod tests {
 
     #[test]
     fn bad_layouts_are_rejected_with_the_flag_named() {
-        assert_eq!(parse_initial_cluster("x"), Err(TopologyError::BadEntry("x".into())));
-        assert_eq!(parse_initial_cluster("0=a:1@2"), Err(TopologyError::BadNodeId("0".into())));
-        assert_eq!(parse_initial_cluster("1=a:1@2,1=b:1@2"), Err(TopologyError::DuplicateNode(1)));
+        assert_eq!(
+            parse_initial_cluster("x"),
+            Err(TopologyError::BadEntry("x".into()))
+        );
+        assert_eq!(
+            parse_initial_cluster("0=a:1@2"),
+            Err(TopologyError::BadNodeId("0".into()))
+        );
+        assert_eq!(
+            parse_initial_cluster("1=a:1@2,1=b:1@2"),
+            Err(TopologyError::DuplicateNode(1))
+        );
         assert!(parse_initial_cluster("1=a:0@2").is_err());
         assert!(parse_initial_cluster("1=a:1@x").is_err());
         let err = Topology::new(4, three(), 16, 3).unwrap_err();
         assert_eq!(err.to_string(), "--node-id 4 is not in --initial-cluster");
-        assert!(Topology::new(1, three(), 0, 3).unwrap_err().to_string().starts_with("--groups"));
+        assert!(Topology::new(1, three(), 0, 3)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--groups"));
         assert!(Topology::new(1, three(), 16385, 3).is_err());
     }
 }

@@ -68,9 +68,13 @@ impl Keyspace {
         let now = now_ms.max(self.applied_now_ms);
         self.applied_now_ms = now;
         match op {
-            WriteOp::Set { key, value, condition, expiry, get } => {
-                self.apply_set(now, key, value, *condition, *expiry, *get)
-            }
+            WriteOp::Set {
+                key,
+                value,
+                condition,
+                expiry,
+                get,
+            } => self.apply_set(now, key, value, *condition, *expiry, *get),
             WriteOp::Del { keys } => {
                 let removed = keys.iter().filter(|k| self.remove_live(now, k)).count();
                 Ok(Reply::Integer(removed as i64))
@@ -80,14 +84,21 @@ impl Keyspace {
                 for (key, value) in pairs {
                     self.items.insert(
                         key.clone(),
-                        Item { value: Value::String(value.clone()), expires_at_ms: None },
+                        Item {
+                            value: Value::String(value.clone()),
+                            expires_at_ms: None,
+                        },
                     );
                 }
                 Ok(Reply::Ok)
             }
-            WriteOp::ExpireAt { key, at_ms, condition } => {
-                Ok(Reply::Integer(self.apply_expire_at(now, key, *at_ms, *condition) as i64))
-            }
+            WriteOp::ExpireAt {
+                key,
+                at_ms,
+                condition,
+            } => Ok(Reply::Integer(
+                self.apply_expire_at(now, key, *at_ms, *condition) as i64,
+            )),
             WriteOp::Persist { key } => {
                 let persisted = match self.live_mut(now, key) {
                     Some(item) if item.expires_at_ms.is_some() => {
@@ -124,7 +135,10 @@ impl Keyspace {
     ) -> Result<Reply, KeyspaceError> {
         let old = self.live(now, key);
         let old_value = match old {
-            Some(Item { value: Value::String(s), .. }) => Some(s.clone()),
+            Some(Item {
+                value: Value::String(s),
+                ..
+            }) => Some(s.clone()),
             None => None,
         };
         let exists = old.is_some();
@@ -144,8 +158,13 @@ impl Keyspace {
                 // Redis deletes a key set with a deadline already in the past (EXAT/PXAT).
                 self.items.remove(key);
             } else {
-                self.items
-                    .insert(key.clone(), Item { value: Value::String(value.clone()), expires_at_ms });
+                self.items.insert(
+                    key.clone(),
+                    Item {
+                        value: Value::String(value.clone()),
+                        expires_at_ms,
+                    },
+                );
             }
         }
         Ok(match (get, allowed) {
@@ -158,19 +177,32 @@ impl Keyspace {
     fn apply_incr(&mut self, now: u64, key: &Bytes, delta: i64) -> Result<Reply, KeyspaceError> {
         let (current, deadline) = match self.live(now, key) {
             None => (0, None),
-            Some(Item { value: Value::String(s), expires_at_ms }) => {
-                (parse_i64(s).ok_or(KeyspaceError::NotInteger)?, *expires_at_ms)
-            }
+            Some(Item {
+                value: Value::String(s),
+                expires_at_ms,
+            }) => (
+                parse_i64(s).ok_or(KeyspaceError::NotInteger)?,
+                *expires_at_ms,
+            ),
         };
         let next = current.checked_add(delta).ok_or(KeyspaceError::Overflow)?;
         self.items.insert(
             key.clone(),
-            Item { value: Value::String(Bytes::from(next.to_string())), expires_at_ms: deadline },
+            Item {
+                value: Value::String(Bytes::from(next.to_string())),
+                expires_at_ms: deadline,
+            },
         );
         Ok(Reply::Integer(next))
     }
 
-    fn apply_expire_at(&mut self, now: u64, key: &Bytes, at_ms: u64, cond: ExpireCondition) -> bool {
+    fn apply_expire_at(
+        &mut self,
+        now: u64,
+        key: &Bytes,
+        at_ms: u64,
+        cond: ExpireCondition,
+    ) -> bool {
         let Some(item) = self.live_mut(now, key) else {
             return false;
         };
@@ -216,7 +248,10 @@ impl Keyspace {
     pub fn get(&self, now_ms: u64, key: &[u8]) -> Result<Option<Bytes>, KeyspaceError> {
         match self.live(now_ms, key) {
             None => Ok(None),
-            Some(Item { value: Value::String(s), .. }) => Ok(Some(s.clone())),
+            Some(Item {
+                value: Value::String(s),
+                ..
+            }) => Ok(Some(s.clone())),
         }
     }
 
@@ -229,14 +264,23 @@ impl Keyspace {
     pub fn pttl(&self, now_ms: u64, key: &[u8]) -> i64 {
         match self.live(now_ms, key) {
             None => -2,
-            Some(Item { expires_at_ms: None, .. }) => -1,
-            Some(Item { expires_at_ms: Some(at), .. }) => (at - now_ms) as i64,
+            Some(Item {
+                expires_at_ms: None,
+                ..
+            }) => -1,
+            Some(Item {
+                expires_at_ms: Some(at),
+                ..
+            }) => (at - now_ms) as i64,
         }
     }
 
     /// Number of live keys.
     pub fn len(&self, now_ms: u64) -> usize {
-        self.items.values().filter(|item| item.is_live(now_ms)).count()
+        self.items
+            .values()
+            .filter(|item| item.is_live(now_ms))
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -263,7 +307,10 @@ impl Keyspace {
 
     /// Number of keys with a deadline (for `INFO keyspace`).
     pub fn expires_count(&self) -> usize {
-        self.items.values().filter(|item| item.expires_at_ms.is_some()).count()
+        self.items
+            .values()
+            .filter(|item| item.expires_at_ms.is_some())
+            .count()
     }
 }
 

@@ -111,7 +111,14 @@ fn reads_never_return_expired_keys() {
 fn expiry_is_decided_by_entry_time_not_apply_time() {
     // Two replicas apply the same entries at different wall-clock moments; both must agree.
     let entries = vec![
-        (1000, WriteOp::ExpireAt { key: b("x"), at_ms: 0, condition: ExpireCondition::Always }),
+        (
+            1000,
+            WriteOp::ExpireAt {
+                key: b("x"),
+                at_ms: 0,
+                condition: ExpireCondition::Always,
+            },
+        ),
         (
             1000,
             WriteOp::Set {
@@ -133,7 +140,13 @@ fn expiry_is_decided_by_entry_time_not_apply_time() {
                 get: false,
             },
         ),
-        (2500, WriteOp::IncrBy { key: b("k2"), delta: 5 }),
+        (
+            2500,
+            WriteOp::IncrBy {
+                key: b("k2"),
+                delta: 5,
+            },
+        ),
     ];
     let mut a = Keyspace::new();
     let mut b_ = Keyspace::new();
@@ -155,7 +168,13 @@ fn apply_time_never_runs_backwards() {
         get: false,
     };
     ks.apply(1000, &op).unwrap();
-    ks.apply(3000, &WriteOp::Del { keys: vec![b("other")] }).unwrap();
+    ks.apply(
+        3000,
+        &WriteOp::Del {
+            keys: vec![b("other")],
+        },
+    )
+    .unwrap();
     // A later entry stamped by a leader whose clock is behind still sees the key as expired.
     let nx = WriteOp::Set {
         key: b("k"),
@@ -182,7 +201,9 @@ fn evict_expired_only_removes_still_expired_keys() {
     assert_eq!(ks.expired_keys(2000, 10).len(), 2);
     // "b" is rewritten after the leader picked it for eviction.
     ks.apply(2100, &set("b", "fresh")).unwrap();
-    let evict = WriteOp::EvictExpired { keys: vec![b("a"), b("b")] };
+    let evict = WriteOp::EvictExpired {
+        keys: vec![b("a"), b("b")],
+    };
     assert_eq!(ks.apply(2200, &evict), Ok(Reply::Integer(1)));
     assert_eq!(ks.get(2200, b"b"), Ok(Some(b("fresh"))));
 }
@@ -190,7 +211,10 @@ fn evict_expired_only_removes_still_expired_keys() {
 #[test]
 fn incr_semantics_and_errors() {
     let mut ks = Keyspace::new();
-    let incr = |d: i64| WriteOp::IncrBy { key: b("n"), delta: d };
+    let incr = |d: i64| WriteOp::IncrBy {
+        key: b("n"),
+        delta: d,
+    };
     assert_eq!(ks.apply(1, &incr(1)), Ok(Reply::Integer(1)));
     assert_eq!(ks.apply(1, &incr(-11)), Ok(Reply::Integer(-10)));
     ks.apply(1, &set("n", &i64::MAX.to_string())).unwrap();
@@ -216,7 +240,14 @@ fn incr_keeps_deadline() {
         get: false,
     };
     ks.apply(1000, &op).unwrap();
-    ks.apply(1000, &WriteOp::IncrBy { key: b("n"), delta: 1 }).unwrap();
+    ks.apply(
+        1000,
+        &WriteOp::IncrBy {
+            key: b("n"),
+            delta: 1,
+        },
+    )
+    .unwrap();
     assert_eq!(ks.pttl(1000, b"n"), 8000);
 }
 
@@ -224,19 +255,50 @@ fn incr_keeps_deadline() {
 fn expire_conditions_follow_redis() {
     let mut ks = Keyspace::new();
     ks.apply(1000, &set("k", "v")).unwrap();
-    let exp = |at: u64, c| WriteOp::ExpireAt { key: b("k"), at_ms: at, condition: c };
-    assert_eq!(ks.apply(1000, &exp(5000, ExpireCondition::IfSome)), Ok(Reply::Integer(0)));
-    assert_eq!(ks.apply(1000, &exp(5000, ExpireCondition::IfGreater)), Ok(Reply::Integer(0)));
-    assert_eq!(ks.apply(1000, &exp(5000, ExpireCondition::IfNone)), Ok(Reply::Integer(1)));
-    assert_eq!(ks.apply(1000, &exp(6000, ExpireCondition::IfLess)), Ok(Reply::Integer(0)));
-    assert_eq!(ks.apply(1000, &exp(6000, ExpireCondition::IfGreater)), Ok(Reply::Integer(1)));
+    let exp = |at: u64, c| WriteOp::ExpireAt {
+        key: b("k"),
+        at_ms: at,
+        condition: c,
+    };
+    assert_eq!(
+        ks.apply(1000, &exp(5000, ExpireCondition::IfSome)),
+        Ok(Reply::Integer(0))
+    );
+    assert_eq!(
+        ks.apply(1000, &exp(5000, ExpireCondition::IfGreater)),
+        Ok(Reply::Integer(0))
+    );
+    assert_eq!(
+        ks.apply(1000, &exp(5000, ExpireCondition::IfNone)),
+        Ok(Reply::Integer(1))
+    );
+    assert_eq!(
+        ks.apply(1000, &exp(6000, ExpireCondition::IfLess)),
+        Ok(Reply::Integer(0))
+    );
+    assert_eq!(
+        ks.apply(1000, &exp(6000, ExpireCondition::IfGreater)),
+        Ok(Reply::Integer(1))
+    );
     assert_eq!(ks.pttl(1000, b"k"), 5000);
-    assert_eq!(ks.apply(1000, &WriteOp::Persist { key: b("k") }), Ok(Reply::Integer(1)));
-    assert_eq!(ks.apply(1000, &WriteOp::Persist { key: b("k") }), Ok(Reply::Integer(0)));
+    assert_eq!(
+        ks.apply(1000, &WriteOp::Persist { key: b("k") }),
+        Ok(Reply::Integer(1))
+    );
+    assert_eq!(
+        ks.apply(1000, &WriteOp::Persist { key: b("k") }),
+        Ok(Reply::Integer(0))
+    );
     // A deadline in the past deletes the key.
-    assert_eq!(ks.apply(1000, &exp(10, ExpireCondition::Always)), Ok(Reply::Integer(1)));
+    assert_eq!(
+        ks.apply(1000, &exp(10, ExpireCondition::Always)),
+        Ok(Reply::Integer(1))
+    );
     assert!(!ks.exists(1000, b"k"));
-    assert_eq!(ks.apply(1000, &exp(5000, ExpireCondition::Always)), Ok(Reply::Integer(0)));
+    assert_eq!(
+        ks.apply(1000, &exp(5000, ExpireCondition::Always)),
+        Ok(Reply::Integer(0))
+    );
 }
 
 #[test]
@@ -251,7 +313,9 @@ fn del_counts_only_live_keys() {
         get: false,
     };
     ks.apply(1, &op).unwrap();
-    let del = WriteOp::Del { keys: vec![b("a"), b("b"), b("c")] };
+    let del = WriteOp::Del {
+        keys: vec![b("a"), b("b"), b("c")],
+    };
     assert_eq!(ks.apply(20, &del), Ok(Reply::Integer(1)));
 }
 
@@ -261,7 +325,17 @@ fn parse_i64_matches_redis_string2ll() {
     assert_eq!(parse_i64(b"-12"), Some(-12));
     assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
     assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-    for bad in [&b""[..], b"+1", b"01", b"-0", b" 1", b"1 ", b"1.0", b"9223372036854775808", b"-"] {
+    for bad in [
+        &b""[..],
+        b"+1",
+        b"01",
+        b"-0",
+        b" 1",
+        b"1 ",
+        b"1.0",
+        b"9223372036854775808",
+        b"-",
+    ] {
         assert_eq!(parse_i64(bad), None, "{:?}", std::str::from_utf8(bad));
     }
 }

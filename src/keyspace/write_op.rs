@@ -8,15 +8,36 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WriteOp {
-    Set { key: Bytes, value: Bytes, condition: SetCondition, expiry: SetExpiry, get: bool },
-    Del { keys: Vec<Bytes> },
-    IncrBy { key: Bytes, delta: i64 },
-    MSet { pairs: Vec<(Bytes, Bytes)> },
+    Set {
+        key: Bytes,
+        value: Bytes,
+        condition: SetCondition,
+        expiry: SetExpiry,
+        get: bool,
+    },
+    Del {
+        keys: Vec<Bytes>,
+    },
+    IncrBy {
+        key: Bytes,
+        delta: i64,
+    },
+    MSet {
+        pairs: Vec<(Bytes, Bytes)>,
+    },
     /// EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT with the deadline already absolute.
-    ExpireAt { key: Bytes, at_ms: u64, condition: ExpireCondition },
-    Persist { key: Bytes },
+    ExpireAt {
+        key: Bytes,
+        at_ms: u64,
+        condition: ExpireCondition,
+    },
+    Persist {
+        key: Bytes,
+    },
     /// Active expiry: the leader found these keys past their deadline.
-    EvictExpired { keys: Vec<Bytes> },
+    EvictExpired {
+        keys: Vec<Bytes>,
+    },
 }
 
 impl WriteOp {

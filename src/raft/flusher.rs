@@ -94,7 +94,9 @@ fn run(rx: mpsc::Receiver<Waiter>, syncer: &mut Syncer, stats: &FlusherStats) {
             tracing::error!(error = %e, "log sync failed; failing {} pending writes", batch.len());
         }
         stats.syncs.fetch_add(1, Ordering::Relaxed);
-        stats.requests.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        stats
+            .requests
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         for waiter in batch {
             let r = match &result {
                 Ok(()) => Ok(()),
@@ -124,7 +126,13 @@ struct Syncer {
 impl Syncer {
     fn new(db: sled::Db, dir: &Path, fail_sync: Arc<AtomicBool>) -> io::Result<Self> {
         let main_file = File::open(dir.join("db"))?;
-        Ok(Self { db, main_file, dir: dir.to_path_buf(), synced_blobs: HashSet::new(), fail_sync })
+        Ok(Self {
+            db,
+            main_file,
+            dir: dir.to_path_buf(),
+            synced_blobs: HashSet::new(),
+            fail_sync,
+        })
     }
 
     fn sync(&mut self) -> io::Result<()> {

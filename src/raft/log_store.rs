@@ -49,7 +49,11 @@ pub struct LogStore {
 impl LogStore {
     pub fn open(db: &sled::Db, group: GroupId, flusher: FlusherHandle) -> io::Result<Self> {
         let tree = db.open_tree(format!("group-{group}")).map_err(sled_err)?;
-        Ok(Self { group, tree, flusher })
+        Ok(Self {
+            group,
+            tree,
+            flusher,
+        })
     }
 
     pub fn group(&self) -> GroupId {
@@ -118,8 +122,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
         let last_purged_log_id: Option<LogId> = self.get_meta(META_PURGED)?;
-        let last_log_id = self.last_entry_log_id()?.or_else(|| last_purged_log_id.clone());
-        Ok(LogState { last_purged_log_id, last_log_id })
+        let last_log_id = self
+            .last_entry_log_id()?
+            .or_else(|| last_purged_log_id.clone());
+        Ok(LogState {
+            last_purged_log_id,
+            last_log_id,
+        })
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -127,7 +136,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
-        self.tree.insert(META_VOTE, encode(vote)?).map_err(sled_err)?;
+        self.tree
+            .insert(META_VOTE, encode(vote)?)
+            .map_err(sled_err)?;
         // A vote must survive a crash before anyone learns of it: otherwise a restarted node
         // could vote twice in one term.
         self.flusher.sync().await
@@ -136,7 +147,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
         // Not synced on its own: a committed index that is lost in a crash is only a hint
         // that openraft re-learns from the leader; it never makes anything committed.
-        self.tree.insert(META_COMMITTED, encode(&committed)?).map_err(sled_err)?;
+        self.tree
+            .insert(META_COMMITTED, encode(&committed)?)
+            .map_err(sled_err)?;
         Ok(())
     }
 
@@ -144,7 +157,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(self.get_meta::<Option<LogId>>(META_COMMITTED)?.flatten())
     }
 
-    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> Result<(), io::Error>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: IOFlushed<TypeConfig>,
+    ) -> Result<(), io::Error>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,

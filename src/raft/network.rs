@@ -14,13 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use openraft::errors::{
-    NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable,
-};
+use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult, TransferLeaderRequest,
-    TransferLeaderResponse, VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult,
+    TransferLeaderRequest, TransferLeaderResponse, VoteRequest, VoteResponse,
 };
 use openraft::OptionalSend;
 use serde::de::DeserializeOwned;
@@ -45,7 +43,11 @@ pub struct Peers {
 
 impl Peers {
     pub fn new(cluster_id: String, self_id: NodeId) -> Self {
-        Self { cluster_id, self_id, channels: Arc::default() }
+        Self {
+            cluster_id,
+            self_id,
+            channels: Arc::default(),
+        }
     }
 
     pub fn cluster_id(&self) -> &str {
@@ -99,12 +101,19 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = GroupClient;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeAddr) -> Self::Network {
-        debug_assert_ne!(target, self.peers.self_id, "a node never replicates to itself");
+        debug_assert_ne!(
+            target, self.peers.self_id,
+            "a node never replicates to itself"
+        );
         GroupClient {
             group: self.group,
             target,
             peers: self.peers.clone(),
-            client: self.peers.channel(target, &node.grpc).map(RaftServiceClient::new).map_err(|e| e.to_string()),
+            client: self
+                .peers
+                .channel(target, &node.grpc)
+                .map(RaftServiceClient::new)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -125,7 +134,9 @@ fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
 fn status_to_rpc(status: tonic::Status) -> RPCError<TypeConfig> {
     match status.code() {
         // The peer is down or the connection broke: back off before retrying.
-        tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown => unreachable(status),
+        tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown => {
+            unreachable(status)
+        }
         _ => RPCError::Network(NetworkError::new(&status)),
     }
 }
@@ -135,14 +146,22 @@ impl GroupClient {
         self.client.clone().map_err(unreachable)
     }
 
-    async fn unary<Req, Resp, F, Fut>(&self, req: &Req, option: &RPCOption, call: F) -> Result<Resp, RPCError<TypeConfig>>
+    async fn unary<Req, Resp, F, Fut>(
+        &self,
+        req: &Req,
+        option: &RPCOption,
+        call: F,
+    ) -> Result<Resp, RPCError<TypeConfig>>
     where
         Req: Serialize,
         Resp: DeserializeOwned,
         F: FnOnce(RaftServiceClient<Channel>, Envelope) -> Fut,
         Fut: Future<Output = Result<tonic::Response<crate::proto::raft::Reply>, tonic::Status>>,
     {
-        let envelope = self.peers.envelope(self.group, req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let envelope = self
+            .peers
+            .envelope(self.group, req)
+            .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let reply = tokio::time::timeout(option.hard_ttl(), call(self.client()?, envelope))
             .await
             .map_err(|_| unreachable(format!("rpc to node {} timed out", self.target)))?
@@ -159,7 +178,10 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, &option, |mut c, e| async move { c.append_entries(e).await }).await
+        self.unary(&rpc, &option, |mut c, e| async move {
+            c.append_entries(e).await
+        })
+        .await
     }
 
     fn stream_append<'s, S>(
@@ -168,7 +190,13 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         _option: RPCOption,
     ) -> openraft::base::BoxFuture<
         's,
-        Result<openraft::base::BoxStream<'s, Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>>, RPCError<TypeConfig>>,
+        Result<
+            openraft::base::BoxStream<
+                's,
+                Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>,
+            >,
+            RPCError<TypeConfig>,
+        >,
     >
     where
         S: Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
@@ -190,7 +218,10 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
                     }
                 }
             });
-            let response = client.stream_append(outbound).await.map_err(status_to_rpc)?;
+            let response = client
+                .stream_append(outbound)
+                .await
+                .map_err(status_to_rpc)?;
             let replies = response.into_inner().map(|item| match item {
                 Ok(reply) => decode::<StreamAppendResult<TypeConfig>>(&reply.payload)
                     .map_err(|e| RPCError::Network(NetworkError::new(&e))),
@@ -206,7 +237,8 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, &option, |mut c, e| async move { c.vote(e).await }).await
+        self.unary(&rpc, &option, |mut c, e| async move { c.vote(e).await })
+            .await
     }
 
     async fn pre_vote(
@@ -214,7 +246,8 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&rpc, &option, |mut c, e| async move { c.pre_vote(e).await }).await
+        self.unary(&rpc, &option, |mut c, e| async move { c.pre_vote(e).await })
+            .await
     }
 
     async fn full_snapshot(
@@ -235,11 +268,17 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
             .envelope(self.group, &(vote, snapshot.meta.clone()))
             .map_err(|e| StreamingError::Network(NetworkError::new(&e)))?;
         let data = bytes::Bytes::from(snapshot.snapshot);
-        let mut chunks = vec![SnapshotChunk { header: Some(header), data: bytes::Bytes::new().into() }];
+        let mut chunks = vec![SnapshotChunk {
+            header: Some(header),
+            data: bytes::Bytes::new().into(),
+        }];
         let mut offset = 0;
         while offset < data.len() {
             let end = (offset + SNAPSHOT_CHUNK).min(data.len());
-            chunks.push(SnapshotChunk { header: None, data: data.slice(offset..end).into() });
+            chunks.push(SnapshotChunk {
+                header: None,
+                data: data.slice(offset..end).into(),
+            });
             offset = end;
         }
         let send = client.install_snapshot(futures::stream::iter(chunks));
@@ -257,6 +296,9 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         req: TransferLeaderRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.unary(&req, &option, |mut c, e| async move { c.transfer_leader(e).await }).await
+        self.unary(&req, &option, |mut c, e| async move {
+            c.transfer_leader(e).await
+        })
+        .await
     }
 }

@@ -44,12 +44,18 @@ impl RaftServer {
         self.registry
             .group(envelope.group_id)
             .map(|g| g.raft.clone())
-            .ok_or_else(|| Status::not_found(format!("this node is not a member of slot group {}", envelope.group_id)))
+            .ok_or_else(|| {
+                Status::not_found(format!(
+                    "this node is not a member of slot group {}",
+                    envelope.group_id
+                ))
+            })
     }
 }
 
 fn payload<T: serde::de::DeserializeOwned>(envelope: &Envelope) -> Result<T, Status> {
-    decode(&envelope.payload).map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
+    decode(&envelope.payload)
+        .map_err(|e| Status::invalid_argument(format!("undecodable raft message: {e}")))
 }
 
 fn reply<T: Serialize>(value: &T) -> Result<Response<Reply>, Status> {
@@ -66,7 +72,10 @@ type ReplyStream = Pin<Box<dyn Stream<Item = Result<Reply, Status>> + Send + 'st
 
 #[tonic::async_trait]
 impl RaftService for RaftServer {
-    async fn handshake(&self, request: Request<HandshakeRequest>) -> Result<Response<HandshakeReply>, Status> {
+    async fn handshake(
+        &self,
+        request: Request<HandshakeRequest>,
+    ) -> Result<Response<HandshakeReply>, Status> {
         let req = request.into_inner();
         let topology = self.registry.topology();
         if req.cluster_id != topology.cluster_id() {
@@ -127,38 +136,54 @@ impl RaftService for RaftServer {
             };
             async move { ok }
         });
-        let requests = futures::stream::iter([first_req]).chain(rest.filter_map(|item| async move {
-            let envelope = item.ok()?;
-            match decode::<AppendEntriesRequest<TypeConfig>>(&envelope.payload) {
-                Ok(req) => Some(req),
-                Err(e) => {
-                    tracing::warn!(error = %e, "dropping undecodable append request");
-                    None
+        let requests =
+            futures::stream::iter([first_req]).chain(rest.filter_map(|item| async move {
+                let envelope = item.ok()?;
+                match decode::<AppendEntriesRequest<TypeConfig>>(&envelope.payload) {
+                    Ok(req) => Some(req),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "dropping undecodable append request");
+                        None
+                    }
                 }
-            }
-        }));
+            }));
         let replies = raft.stream_append(requests).map(|result| match result {
-            Ok(r) => encode(&r).map(|payload| Reply { payload }).map_err(|e| Status::internal(e.to_string())),
+            Ok(r) => encode(&r)
+                .map(|payload| Reply { payload })
+                .map_err(|e| Status::internal(e.to_string())),
             Err(e) => Err(fatal(e)),
         });
         Ok(Response::new(Box::pin(replies)))
     }
 
-    async fn install_snapshot(&self, request: Request<Streaming<SnapshotChunk>>) -> Result<Response<Reply>, Status> {
+    async fn install_snapshot(
+        &self,
+        request: Request<Streaming<SnapshotChunk>>,
+    ) -> Result<Response<Reply>, Status> {
         let mut inbound = request.into_inner();
         let first = inbound
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
-        let header = first.header.ok_or_else(|| Status::invalid_argument("snapshot stream without header"))?;
+        let header = first
+            .header
+            .ok_or_else(|| Status::invalid_argument("snapshot stream without header"))?;
         let raft = self.raft_for(&header)?;
         let (vote, meta): (Vote, SnapshotMeta) = payload(&header)?;
         let mut data = first.data;
         while let Some(chunk) = inbound.message().await? {
             data.extend_from_slice(&chunk.data);
         }
-        let snapshot = Snapshot { meta, snapshot: data };
-        reply(&raft.install_full_snapshot(vote, snapshot).await.map_err(fatal)?)
+        let snapshot = Snapshot {
+            meta,
+            snapshot: data,
+        };
+        reply(
+            &raft
+                .install_full_snapshot(vote, snapshot)
+                .await
+                .map_err(fatal)?,
+        )
     }
 
     async fn transfer_leader(&self, request: Request<Envelope>) -> Result<Response<Reply>, Status> {

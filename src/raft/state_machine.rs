@@ -20,7 +20,7 @@ use openraft::{EntryPayload, OptionalSend};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
-use super::{Snapshot, GroupId, LogId, Response, SnapshotMeta, StoredMembership, TypeConfig};
+use super::{GroupId, LogId, Response, Snapshot, SnapshotMeta, StoredMembership, TypeConfig};
 use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 
@@ -61,7 +61,11 @@ impl StateMachine {
             applied.last_membership = file.meta.last_membership.clone();
             tracing::info!(group, last_applied = ?applied.last_applied, "restored snapshot");
         }
-        Ok(Self { group, state: Arc::new(RwLock::new(applied)), snapshot_path })
+        Ok(Self {
+            group,
+            state: Arc::new(RwLock::new(applied)),
+            snapshot_path,
+        })
     }
 
     pub fn shared(&self) -> SharedState {
@@ -113,7 +117,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 let mut state = self.state.write().map_err(Self::lock_err)?;
                 let response = match entry.payload {
                     EntryPayload::Blank => Ok(Reply::Ok),
-                    EntryPayload::Normal(request) => state.keyspace.apply(request.now_ms, &request.op),
+                    EntryPayload::Normal(request) => {
+                        state.keyspace.apply(request.now_ms, &request.op)
+                    }
                     EntryPayload::Membership(membership) => {
                         state.last_membership =
                             StoredMembership::new(Some(entry.log_id.clone()), membership);
@@ -132,18 +138,29 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
-        SnapshotBuilder { state: self.state.clone(), path: self.snapshot_path.clone() }
+        SnapshotBuilder {
+            state: self.state.clone(),
+            path: self.snapshot_path.clone(),
+        }
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: Vec<u8>) -> Result<(), io::Error> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Vec<u8>,
+    ) -> Result<(), io::Error> {
         let keyspace: Keyspace = decode(&snapshot)?;
-        let file = SnapshotFile { meta: meta.clone(), data: snapshot };
+        let file = SnapshotFile {
+            meta: meta.clone(),
+            data: snapshot,
+        };
         let path = self.snapshot_path.clone();
         // Persist first: if we crash after installing in memory but before the file exists,
         // the log (already purged by openraft) could not rebuild this state.
-        let file = tokio::task::spawn_blocking(move || write_snapshot_file(&path, &file).map(|_| file))
-            .await
-            .map_err(io::Error::other)??;
+        let file =
+            tokio::task::spawn_blocking(move || write_snapshot_file(&path, &file).map(|_| file))
+                .await
+                .map_err(io::Error::other)??;
         let mut state = self.state.write().map_err(Self::lock_err)?;
         state.keyspace = keyspace;
         state.last_applied = file.meta.last_log_id.clone();
@@ -157,7 +174,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let file = tokio::task::spawn_blocking(move || read_snapshot_file(&path))
             .await
             .map_err(io::Error::other)??;
-        Ok(file.map(|f| Snapshot { meta: f.meta, snapshot: f.data }))
+        Ok(file.map(|f| Snapshot {
+            meta: f.meta,
+            snapshot: f.data,
+        }))
     }
 }
 
@@ -181,9 +201,13 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         };
         let file = SnapshotFile { meta, data };
         let path = self.path.clone();
-        let file = tokio::task::spawn_blocking(move || write_snapshot_file(&path, &file).map(|_| file))
-            .await
-            .map_err(io::Error::other)??;
-        Ok(Snapshot { meta: file.meta, snapshot: file.data })
+        let file =
+            tokio::task::spawn_blocking(move || write_snapshot_file(&path, &file).map(|_| file))
+                .await
+                .map_err(io::Error::other)??;
+        Ok(Snapshot {
+            meta: file.meta,
+            snapshot: file.data,
+        })
     }
 }

@@ -1,1 +1,18 @@
-//! placeholder
+//! The RESP front end: the client listener, one task per connection, and command execution
+//! (routing to the owning slot group, linearizable reads, Raft-committed writes).
+//!
+//! A `SET` from a client: `connection` decodes the request → `dispatch` parses it into a
+//! `Command` and routes its key's slot to a group (`route`) → `write` builds the `WriteOp` with
+//! absolute deadlines and proposes it through openraft → log append + group-commit fsync
+//! (`raft::log_store`, `raft::flusher`) and replication (`raft::network`) → commit → apply
+//! (`raft::state_machine`) → the `Reply` comes back here and is encoded as a RESP frame.
+
+pub mod cluster_view;
+pub mod connection;
+pub mod dispatch;
+pub mod info;
+pub mod listener;
+pub mod route;
+pub mod stats;
+
+pub use listener::serve;

@@ -1,0 +1,75 @@
+//! One client connection: reads bytes, decodes requests (RESP multibulk or inline), executes
+//! them one after another and writes the replies in request order. Replies of a pipelined
+//! batch are written together.
+//!
+//! Commands run strictly in order: a read that follows a write on the same connection must see
+//! it, and a read can be confirmed (ReadIndex) before a still-pending earlier write commits, so
+//! the next command starts only when the previous one has its reply.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::dispatch::{Context, Session};
+use crate::resp::{decode_request, Frame};
+
+pub struct Connection {
+    socket: TcpStream,
+    ctx: Arc<Context>,
+    session: Session,
+    input: BytesMut,
+    output: BytesMut,
+}
+
+impl Connection {
+    pub fn new(socket: TcpStream, peer: SocketAddr, ctx: Arc<Context>) -> Self {
+        let session = Session::new(ctx.stats.next_client_id(), peer);
+        Self {
+            socket,
+            ctx,
+            session,
+            input: BytesMut::with_capacity(16 * 1024),
+            output: BytesMut::with_capacity(16 * 1024),
+        }
+    }
+
+    pub async fn run(mut self) -> std::io::Result<()> {
+        loop {
+            // Execute every complete request already buffered, then flush their replies at once.
+            loop {
+                match decode_request(&mut self.input, &self.ctx.limits) {
+                    Ok(Some(args)) => {
+                        let outcome = self.ctx.execute(&mut self.session, args).await;
+                        outcome
+                            .frame
+                            .encode(&mut self.output, self.session.protocol);
+                        if outcome.close {
+                            self.socket.write_all(&self.output).await?;
+                            return Ok(());
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        // As Redis does: report the protocol error, then close the connection.
+                        Frame::Error(e.to_string()).encode(&mut self.output, self.session.protocol);
+                        self.socket.write_all(&self.output).await?;
+                        return Ok(());
+                    }
+                }
+            }
+            if !self.output.is_empty() {
+                self.socket.write_all(&self.output).await?;
+                self.output.clear();
+            }
+            if self.input.capacity() - self.input.len() < 4096 {
+                self.input.reserve(16 * 1024);
+            }
+            if self.socket.read_buf(&mut self.input).await? == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
