@@ -124,9 +124,7 @@ fn leader_cut_off_from_quorum_acknowledges_nothing() {
         Outcome::Ok(_)
     ));
     // The node that leads the group of "k".
-    let leader_addr = match connect(&cluster.addrs()[0])
-        .unwrap()
-        .req_command(&get_cmd("k"))
+    let leader_addr = match get_cmd("k").query::<Value>(&mut connect(&cluster.addrs()[0]).unwrap())
     {
         Ok(_) => cluster.addrs()[0].clone(),
         Err(e) => e.redirect_node().expect("MOVED").0.to_string(),
@@ -148,12 +146,12 @@ fn leader_cut_off_from_quorum_acknowledges_nothing() {
     }
     let mut conn = connect(&leader_addr).unwrap();
     let started = Instant::now();
-    let write = conn.req_command(&set_cmd("k", "while-cut-off"));
+    let write = set_cmd("k", "while-cut-off").query::<Value>(&mut conn);
     assert!(
         write.is_err(),
         "a leader without quorum acknowledged a write: {write:?}"
     );
-    let read = conn.req_command(&get_cmd("k"));
+    let read = get_cmd("k").query::<Value>(&mut conn);
     assert!(
         read.is_err(),
         "a leader without quorum answered a linearizable read: {read:?}"
@@ -186,7 +184,7 @@ fn follower_redirects_to_leader_with_moved() {
     let mut moved = None;
     for addr in cluster.addrs() {
         let mut c = connect(&addr).unwrap();
-        if let Err(e) = c.req_command(&set_cmd("foo", "bar2")) {
+        if let Err(e) = set_cmd("foo", "bar2").query::<Value>(&mut c) {
             assert_eq!(e.kind(), redis::ErrorKind::Moved, "{e}");
             let (to, slot) = e.redirect_node().unwrap();
             assert_eq!(slot, 12182, "foo hashes to slot 12182");
@@ -195,6 +193,7 @@ fn follower_redirects_to_leader_with_moved() {
         }
     }
     let (follower, leader) = moved.expect("two of three nodes are followers of foo's group");
+    let _: () = redis::cmd("SET").arg("foo").arg("bar2").query(&mut connect(&leader).unwrap()).unwrap();
     let slots: Vec<Value> = redis::cmd("CLUSTER")
         .arg("SLOTS")
         .query(&mut connect(&follower).unwrap())
@@ -244,6 +243,7 @@ fn lagging_node_catches_up_by_snapshot_after_purge() {
     acked.extend(write_keys(&mut client, "late", 400));
     assert_eq!(acked.len(), 420);
     cluster.node(3).start();
+    cluster.wait_healthy(Duration::from_secs(30));
     // Read every key from node 3 itself (READONLY): it must have caught up.
     let mut c = connect(&cluster.nodes[2].addr()).unwrap();
     let _: () = redis::cmd("READONLY").query(&mut c).unwrap();
@@ -270,4 +270,4 @@ fn lagging_node_catches_up_by_snapshot_after_purge() {
     );
 }
 
-use redis::{ConnectionLike, RedisResult};
+use redis::RedisResult;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use redis::{ConnectionLike, RedisResult, Value};
+use redis::{RedisResult, Value};
 
 pub const SERVER: &str = env!("CARGO_BIN_EXE_slotraft-server");
 
@@ -261,7 +261,7 @@ impl RoutedClient {
                     }
                 },
             };
-            match conn.req_command(cmd) {
+            match cmd.query::<Value>(conn) {
                 Ok(v) => return Outcome::Ok(v),
                 Err(e) if e.kind() == redis::ErrorKind::Moved => {
                     let (a, _) = e.redirect_node().unwrap();
