@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this). Installs what it needs.
+#
+#   1. tools: redis-tools (redis-cli), strace, python packages (redis-py, pytest)
+#   2. cargo fmt --check, cargo clippy --all-targets -D warnings
+#   3. one release build shared by every stage below
+#   4. cargo test --release: unit tests and the multi-process integration tests
+#   5. pytest tests/clients: redis-py RedisCluster (RESP2+RESP3) and redis-cli -c
+#   6. model/check.sh: the TLA+ model with TLC (installs TLC itself)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "installing test tools"
+need_apt=()
+command -v redis-cli >/dev/null || need_apt+=(redis-tools)
+command -v strace >/dev/null || need_apt+=(strace)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore redis pytest
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --release --all-targets -- -D warnings
+
+step "cargo build --release"
+cargo build --release --all-targets
+
+step "cargo test --release"
+cargo test --release -- --test-threads 2
+
+step "client compatibility (redis-py, redis-cli)"
+SLOTRAFT_SERVER="$PWD/target/release/slotraft-server" python3 -m pytest -q tests/clients
+
+if [ -x model/check.sh ]; then
+    step "TLA+ model (TLC)"
+    model/check.sh
+else
+    echo "model/check.sh missing" >&2
+    exit 1
+fi
+
+step "all tests passed"
