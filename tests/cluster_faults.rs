@@ -193,7 +193,11 @@ fn follower_redirects_to_leader_with_moved() {
         }
     }
     let (follower, leader) = moved.expect("two of three nodes are followers of foo's group");
-    let _: () = redis::cmd("SET").arg("foo").arg("bar2").query(&mut connect(&leader).unwrap()).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("foo")
+        .arg("bar2")
+        .query(&mut connect(&leader).unwrap())
+        .unwrap();
     let slots: Vec<Value> = redis::cmd("CLUSTER")
         .arg("SLOTS")
         .query(&mut connect(&follower).unwrap())

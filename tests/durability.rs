@@ -58,7 +58,15 @@ fn reply_follows_fdatasync() {
     let trace = dir.path().join("trace.txt");
     let port = free_port();
     let mut child = Command::new("strace")
-        .args(["-f", "-qq", "-s", "80", "-e", "trace=fdatasync,fsync,sync_file_range,read,recvfrom,write,sendto,writev", "-o"])
+        .args([
+            "-f",
+            "-qq",
+            "-s",
+            "80",
+            "-e",
+            "trace=fdatasync,fsync,sync_file_range,read,recvfrom,write,sendto,writev",
+            "-o",
+        ])
         .arg(&trace)
         .arg(SERVER)
         .args(["--port", &port.to_string(), "--dir"])
@@ -72,19 +80,30 @@ fn reply_follows_fdatasync() {
     for m in &markers {
         assert_eq!(raw_request(&mut s, &["SET", "k", m]), "+OK\r\n");
     }
-    let _ = Command::new("kill").arg("-9").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-9")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
     let text = std::fs::read_to_string(&trace).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     for m in &markers {
-        let request = lines.iter().position(|l| l.contains(m.as_str()) && (l.contains("read(") || l.contains("recvfrom(")));
-        let request = request.unwrap_or_else(|| panic!("request with {m} not found in strace output"));
+        let request = lines.iter().position(|l| {
+            l.contains(m.as_str()) && (l.contains("read(") || l.contains("recvfrom("))
+        });
+        let request =
+            request.unwrap_or_else(|| panic!("request with {m} not found in strace output"));
         let reply = lines[request..]
             .iter()
-            .position(|l| l.contains("+OK\\r\\n") && (l.contains("write(") || l.contains("sendto(") || l.contains("writev(")))
+            .position(|l| {
+                l.contains("+OK\\r\\n")
+                    && (l.contains("write(") || l.contains("sendto(") || l.contains("writev("))
+            })
             .map(|i| i + request)
             .unwrap_or_else(|| panic!("reply to {m} not found"));
-        let synced = lines[request..reply].iter().any(|l| l.contains("fdatasync(") && !l.contains("unfinished"));
+        let synced = lines[request..reply]
+            .iter()
+            .any(|l| l.contains("fdatasync(") && !l.contains("unfinished"));
         assert!(
             synced,
             "no completed fdatasync between the request {m} (line {request}) and its +OK (line {reply}):\n{}",
@@ -109,7 +128,9 @@ fn failing_sync_fails_the_write() {
         };
         let config = slotraft::config::Config::from_args(args).unwrap();
         let faults = slotraft::node::Faults::default();
-        let running = slotraft::node::start(&config, faults.clone()).await.unwrap();
+        let running = slotraft::node::start(&config, faults.clone())
+            .await
+            .unwrap();
         let ctx = Arc::new(slotraft::server::dispatch::Context {
             registry: running.registry.clone(),
             stats: Arc::default(),
@@ -118,14 +139,19 @@ fn failing_sync_fails_the_write() {
             leader_wait: Duration::from_millis(600),
             write_timeout: Duration::from_millis(3000),
         });
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         tokio::spawn(slotraft::server::serve(listener, ctx));
         let result = tokio::task::spawn_blocking(move || {
             let mut s = wait_for_port(port);
             assert_eq!(raw_request(&mut s, &["SET", "before", "1"]), "+OK\r\n");
             faults.fail_sync.store(true, Ordering::SeqCst);
             let reply = raw_request(&mut s, &["SET", "during", "1"]);
-            assert!(reply.starts_with('-'), "a write whose log sync failed was acknowledged: {reply:?}");
+            assert!(
+                reply.starts_with('-'),
+                "a write whose log sync failed was acknowledged: {reply:?}"
+            );
             assert!(!reply.starts_with("-MOVED"), "{reply}");
             reply
         })

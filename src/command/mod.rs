@@ -1,315 +1,219 @@
-//! TEMPORARY placeholder parser (replaced by the full command module).
+//! Commands: a request's raw arguments turned into a typed, closed `Command`, with Redis 7.0's
+//! syntax rules and error texts, plus the static metadata (`table`) that `COMMAND` reports and
+//! that routing uses to find keys.
+//!
+//! Owns syntax only. It does not know slots, groups, Raft or the keyspace: whether `SELECT 1`
+//! is allowed, what time it is, or whether a key exists is decided by the layers that execute
+//! commands. Parsing follows Redis' order of checks, because the first failing check decides the
+//! error text a client sees: unknown command, then unknown subcommand, then arity (all from the
+//! table), then the command's own parser.
+//!
+//! One file per command family (`connection`, `server`, `cluster`, `string`, `keyspace`) holds
+//! that family's argument types and parsers; `table` lists every supported command with its
+//! metadata and parser. Commands Redis has and we do not are `CommandError::UnknownCommand`.
+
+pub mod cluster;
+pub mod connection;
+pub mod error;
+pub mod keyspace;
+pub mod parse;
+pub mod server;
+pub mod spec;
+pub mod string;
+pub mod table;
+
 use bytes::Bytes;
-use thiserror::Error;
 
-#[derive(Debug, Error)]
-pub enum CommandError {
-    #[error("ERR unknown command '{0}', with args beginning with: ")]
-    Unknown(String),
-    #[error("ERR wrong number of arguments for '{0}' command")]
-    WrongArity(String),
-    #[error("ERR syntax error")]
-    Syntax,
-    #[error("ERR value is not an integer or out of range")]
-    NotInteger,
-}
+pub use cluster::ClusterSub;
+pub use error::CommandError;
+pub use keyspace::{ExpireCondition, TimeUnit};
+pub use parse::Parse;
+pub use server::CommandSub;
+pub use spec::CommandSpec;
+pub use string::{SetArgs, SetCondition, SetExpiry};
 
-#[derive(Debug, Clone, Copy)]
-pub enum TimeUnit {
-    Seconds,
-    Milliseconds,
-}
-#[derive(Debug, Clone, Copy)]
-pub enum ExpireCondition {
-    Always,
-    Nx,
-    Xx,
-    Gt,
-    Lt,
-}
-#[derive(Debug, Clone, Copy)]
-pub enum SetCondition {
-    Always,
-    IfNotExists,
-    IfExists,
-}
-#[derive(Debug, Clone, Copy)]
-pub enum SetExpiry {
-    None,
-    KeepTtl,
-    In(TimeUnit, i64),
-    At(TimeUnit, i64),
-}
-#[derive(Debug, Clone)]
-pub struct SetArgs {
-    pub key: Bytes,
-    pub value: Bytes,
-    pub condition: SetCondition,
-    pub expiry: SetExpiry,
-    pub get: bool,
-}
-#[derive(Debug, Clone)]
-pub enum CommandSub {
-    All,
-    Count,
-    Info(Vec<Bytes>),
-    Docs(Vec<Bytes>),
-    List,
-    GetKeys(Vec<Bytes>),
-}
-#[derive(Debug, Clone)]
-pub enum ClusterSub {
-    Slots,
-    Shards,
-    Nodes,
-    KeySlot(Bytes),
-    Info,
-    MyId,
-    CountKeysInSlot(u16),
-}
-
-#[derive(Debug, Clone)]
+/// A parsed client command. Keys and values are the client's bytes, uninterpreted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// `PING [message]`.
     Ping(Option<Bytes>),
+    /// `ECHO message`.
     Echo(Bytes),
+    /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
     Hello {
+        /// 2 or 3; `None` keeps the connection's protocol.
         protover: Option<u8>,
+        /// Username and password, when given.
         auth: Option<(Bytes, Bytes)>,
+        /// New client name, already checked for forbidden bytes.
         setname: Option<Bytes>,
     },
+    /// `QUIT` (arguments are ignored, as in Redis).
     Quit,
+    /// `SELECT index`: any `int`; the server decides which databases exist.
     Select(i64),
+    /// `COMMAND [subcommand …]`.
     Command(CommandSub),
+    /// `INFO [section …]`, sections lower-cased.
     Info(Vec<String>),
+    /// `READONLY`: allow reads from replicas on this connection.
     ReadOnly,
+    /// `READWRITE`: back to reading from masters only.
     ReadWrite,
+    /// `CLUSTER subcommand …`.
     Cluster(ClusterSub),
+    /// `GET key`.
     Get(Bytes),
+    /// `SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT n|KEEPTTL]`.
     Set(SetArgs),
+    /// `DEL key [key …]`.
     Del(Vec<Bytes>),
+    /// `EXISTS key [key …]`.
     Exists(Vec<Bytes>),
+    /// `INCR`, `DECR`, `INCRBY`, `DECRBY`: add `delta` to the integer at `key`.
     IncrBy {
+        /// The counter.
         key: Bytes,
+        /// What to add (already negated for the `DECR` forms).
         delta: i64,
     },
+    /// `MGET key [key …]`.
     MGet(Vec<Bytes>),
+    /// `MSET key value [key value …]`.
     MSet(Vec<(Bytes, Bytes)>),
+    /// `EXPIRE`/`PEXPIRE key amount [NX|XX|GT|LT]`: a TTL relative to now; the leader turns it
+    /// into an absolute deadline before proposing (see `keyspace::expire_deadline_ms`).
     Expire {
+        /// The key.
         key: Bytes,
+        /// The TTL; may be negative (the key then expires at once, as in Redis).
         amount: i64,
+        /// Unit of `amount`.
         unit: TimeUnit,
+        /// When to apply it, relative to the key's current TTL.
         condition: ExpireCondition,
-        name: &'static str,
     },
+    /// `TTL`/`PTTL key`.
     Ttl {
+        /// The key.
         key: Bytes,
+        /// Unit of the reply.
         unit: TimeUnit,
     },
+    /// `PERSIST key`.
     Persist(Bytes),
+    /// `DBSIZE`.
     DbSize,
 }
 
-fn int(b: &Bytes) -> Result<i64, CommandError> {
-    std::str::from_utf8(b)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(CommandError::NotInteger)
-}
-
 impl Command {
+    /// Parses a request (`args[0]` is the command name, any case). The arguments the command
+    /// keeps are cheap clones of the request's `Bytes` (shared buffers, no copy).
     pub fn parse(args: &[Bytes]) -> Result<Command, CommandError> {
-        let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-        let a = &args[1..];
-        let arity = |n: usize| {
-            if a.len() == n {
-                Ok(())
-            } else {
-                Err(CommandError::WrongArity(name.clone()))
-            }
-        };
-        Ok(match name.as_str() {
-            "ping" => Command::Ping(a.first().cloned()),
-            "echo" => {
-                arity(1)?;
-                Command::Echo(a[0].clone())
-            }
-            "hello" => Command::Hello {
-                protover: a.first().map(|v| int(v).map(|v| v as u8)).transpose()?,
-                auth: None,
-                setname: None,
-            },
-            "quit" => Command::Quit,
-            "select" => {
-                arity(1)?;
-                Command::Select(int(&a[0])?)
-            }
-            "command" => Command::Command(
-                match a
-                    .first()
-                    .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
-                    .as_deref()
-                {
-                    None => CommandSub::All,
-                    Some("count") => CommandSub::Count,
-                    Some("list") => CommandSub::List,
-                    Some("info") => CommandSub::Info(a[1..].to_vec()),
-                    Some("docs") => CommandSub::Docs(a[1..].to_vec()),
-                    Some("getkeys") => CommandSub::GetKeys(a[1..].to_vec()),
-                    _ => return Err(CommandError::Syntax),
-                },
-            ),
-            "info" => Command::Info(
-                a.iter()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .collect(),
-            ),
-            "readonly" => Command::ReadOnly,
-            "readwrite" => Command::ReadWrite,
-            "cluster" => Command::Cluster(
-                match a
-                    .first()
-                    .map(|s| String::from_utf8_lossy(s).to_ascii_lowercase())
-                    .as_deref()
-                {
-                    Some("slots") => ClusterSub::Slots,
-                    Some("shards") => ClusterSub::Shards,
-                    Some("nodes") => ClusterSub::Nodes,
-                    Some("info") => ClusterSub::Info,
-                    Some("myid") => ClusterSub::MyId,
-                    Some("keyslot") => {
-                        ClusterSub::KeySlot(a.get(1).cloned().ok_or(CommandError::Syntax)?)
-                    }
-                    Some("countkeysinslot") => ClusterSub::CountKeysInSlot(int(a
-                        .get(1)
-                        .ok_or(CommandError::Syntax)?)?
-                        as u16),
-                    _ => return Err(CommandError::Syntax),
-                },
-            ),
-            "get" => {
-                arity(1)?;
-                Command::Get(a[0].clone())
-            }
-            "set" => {
-                if a.len() < 2 {
-                    return Err(CommandError::WrongArity(name));
-                }
-                let mut s = SetArgs {
-                    key: a[0].clone(),
-                    value: a[1].clone(),
-                    condition: SetCondition::Always,
-                    expiry: SetExpiry::None,
-                    get: false,
-                };
-                let mut i = 2;
-                while i < a.len() {
-                    match String::from_utf8_lossy(&a[i]).to_ascii_lowercase().as_str() {
-                        "nx" => s.condition = SetCondition::IfNotExists,
-                        "xx" => s.condition = SetCondition::IfExists,
-                        "get" => s.get = true,
-                        "keepttl" => s.expiry = SetExpiry::KeepTtl,
-                        "ex" => {
-                            i += 1;
-                            s.expiry = SetExpiry::In(
-                                TimeUnit::Seconds,
-                                int(a.get(i).ok_or(CommandError::Syntax)?)?,
-                            )
-                        }
-                        "px" => {
-                            i += 1;
-                            s.expiry = SetExpiry::In(
-                                TimeUnit::Milliseconds,
-                                int(a.get(i).ok_or(CommandError::Syntax)?)?,
-                            )
-                        }
-                        _ => return Err(CommandError::Syntax),
-                    }
-                    i += 1;
-                }
-                Command::Set(s)
-            }
-            "del" => Command::Del(a.to_vec()),
-            "exists" => Command::Exists(a.to_vec()),
-            "incr" => {
-                arity(1)?;
-                Command::IncrBy {
-                    key: a[0].clone(),
-                    delta: 1,
-                }
-            }
-            "decr" => {
-                arity(1)?;
-                Command::IncrBy {
-                    key: a[0].clone(),
-                    delta: -1,
-                }
-            }
-            "incrby" => {
-                arity(2)?;
-                Command::IncrBy {
-                    key: a[0].clone(),
-                    delta: int(&a[1])?,
-                }
-            }
-            "mget" => Command::MGet(a.to_vec()),
-            "mset" => Command::MSet(a.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect()),
-            "expire" => {
-                arity(2)?;
-                Command::Expire {
-                    key: a[0].clone(),
-                    amount: int(&a[1])?,
-                    unit: TimeUnit::Seconds,
-                    condition: ExpireCondition::Always,
-                    name: "expire",
-                }
-            }
-            "ttl" => {
-                arity(1)?;
-                Command::Ttl {
-                    key: a[0].clone(),
-                    unit: TimeUnit::Seconds,
-                }
-            }
-            "pttl" => {
-                arity(1)?;
-                Command::Ttl {
-                    key: a[0].clone(),
-                    unit: TimeUnit::Milliseconds,
-                }
-            }
-            "persist" => {
-                arity(1)?;
-                Command::Persist(a[0].clone())
-            }
-            "dbsize" => Command::DbSize,
-            _ => return Err(CommandError::Unknown(name)),
-        })
+        let spec = table::resolve(args)?;
+        let depth = if spec.name.contains('|') { 2 } else { 1 };
+        let mut parse = Parse::new(spec.name, args.get(depth..).unwrap_or_default());
+        (spec.parser)(&mut parse)
     }
+
+    /// The full lower-case name of the command this value represents, as in the table
+    /// (`incrby` also for `INCR`/`DECR`/`DECRBY`, `cluster|slots` for subcommands).
     pub fn name(&self) -> &'static str {
-        "cmd"
+        match self {
+            Command::Ping(_) => "ping",
+            Command::Echo(_) => "echo",
+            Command::Hello { .. } => "hello",
+            Command::Quit => "quit",
+            Command::Select(_) => "select",
+            Command::Command(sub) => sub.name(),
+            Command::Info(_) => "info",
+            Command::ReadOnly => "readonly",
+            Command::ReadWrite => "readwrite",
+            Command::Cluster(sub) => sub.name(),
+            Command::Get(_) => "get",
+            Command::Set(_) => "set",
+            Command::Del(_) => "del",
+            Command::Exists(_) => "exists",
+            Command::IncrBy { .. } => "incrby",
+            Command::MGet(_) => "mget",
+            Command::MSet(_) => "mset",
+            Command::Expire {
+                unit: TimeUnit::Seconds,
+                ..
+            } => "expire",
+            Command::Expire {
+                unit: TimeUnit::Milliseconds,
+                ..
+            } => "pexpire",
+            Command::Ttl {
+                unit: TimeUnit::Seconds,
+                ..
+            } => "ttl",
+            Command::Ttl {
+                unit: TimeUnit::Milliseconds,
+                ..
+            } => "pttl",
+            Command::Persist(_) => "persist",
+            Command::DbSize => "dbsize",
+        }
+    }
+
+    /// The keys the command touches, in argument order: what slot routing hashes. Empty for
+    /// commands without keys (`CLUSTER KEYSLOT`'s argument is not a key: it is only hashed).
+    pub fn keys(&self) -> Vec<&Bytes> {
+        match self {
+            Command::Get(key)
+            | Command::Persist(key)
+            | Command::IncrBy { key, .. }
+            | Command::Expire { key, .. }
+            | Command::Ttl { key, .. } => vec![key],
+            Command::Set(args) => vec![&args.key],
+            Command::Del(keys) | Command::Exists(keys) | Command::MGet(keys) => {
+                keys.iter().collect()
+            }
+            Command::MSet(pairs) => pairs.iter().map(|(key, _)| key).collect(),
+            Command::Ping(_)
+            | Command::Echo(_)
+            | Command::Hello { .. }
+            | Command::Quit
+            | Command::Select(_)
+            | Command::Command(_)
+            | Command::Info(_)
+            | Command::ReadOnly
+            | Command::ReadWrite
+            | Command::Cluster(_)
+            | Command::DbSize => vec![],
+        }
+    }
+
+    /// Whether the command may modify the keyspace, so must go through the Raft log (the
+    /// table's `write` flag).
+    pub fn is_write(&self) -> bool {
+        match self {
+            Command::Set(_)
+            | Command::Del(_)
+            | Command::IncrBy { .. }
+            | Command::MSet(_)
+            | Command::Expire { .. }
+            | Command::Persist(_) => true,
+            Command::Ping(_)
+            | Command::Echo(_)
+            | Command::Hello { .. }
+            | Command::Quit
+            | Command::Select(_)
+            | Command::Command(_)
+            | Command::Info(_)
+            | Command::ReadOnly
+            | Command::ReadWrite
+            | Command::Cluster(_)
+            | Command::Get(_)
+            | Command::Exists(_)
+            | Command::MGet(_)
+            | Command::Ttl { .. }
+            | Command::DbSize => false,
+        }
     }
 }
 
-pub mod table {
-    use crate::resp::Frame;
-    pub struct CommandSpec {
-        pub name: &'static str,
-    }
-    impl CommandSpec {
-        pub fn info_frame(&self) -> Frame {
-            Frame::Null
-        }
-        pub fn docs_frame(&self) -> Frame {
-            Frame::Null
-        }
-    }
-    pub fn all() -> &'static [CommandSpec] {
-        &[]
-    }
-    pub fn lookup(_: &str) -> Option<&'static CommandSpec> {
-        None
-    }
-    pub fn get_keys(_: &[bytes::Bytes]) -> Result<Vec<bytes::Bytes>, super::CommandError> {
-        Ok(vec![])
-    }
-}
+#[cfg(test)]
+mod tests;

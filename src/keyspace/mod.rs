@@ -134,13 +134,9 @@ impl Keyspace {
         get: bool,
     ) -> Result<Reply, KeyspaceError> {
         let old = self.live(now, key);
-        let old_value = match old {
-            Some(Item {
-                value: Value::String(s),
-                ..
-            }) => Some(s.clone()),
-            None => None,
-        };
+        let old_value = old.map(|item| match &item.value {
+            Value::String(s) => s.clone(),
+        });
         let exists = old.is_some();
         let old_deadline = old.and_then(|item| item.expires_at_ms);
         let allowed = match condition {
@@ -215,6 +211,8 @@ impl Keyspace {
             (ExpireCondition::IfGreater, Some(current)) => at_ms > current,
             (ExpireCondition::IfLess, None) => true,
             (ExpireCondition::IfLess, Some(current)) => at_ms < current,
+            (ExpireCondition::IfSomeAndLess, None) => false,
+            (ExpireCondition::IfSomeAndLess, Some(current)) => at_ms < current,
         };
         if !allowed {
             return false;

@@ -110,7 +110,7 @@ fn reads_never_return_expired_keys() {
 #[test]
 fn expiry_is_decided_by_entry_time_not_apply_time() {
     // Two replicas apply the same entries at different wall-clock moments; both must agree.
-    let entries = vec![
+    let entries = [
         (
             1000,
             WriteOp::ExpireAt {

@@ -82,6 +82,8 @@ pub enum ExpireCondition {
     IfSome,
     /// GT: only when the new deadline is later.
     IfGreater,
-    /// LT: only when the new deadline is earlier.
+    /// LT: only when the new deadline is earlier (a key without deadline counts as infinite).
     IfLess,
+    /// XX LT: only when the key has a deadline and the new one is earlier.
+    IfSomeAndLess,
 }

@@ -57,7 +57,7 @@ impl StateMachine {
         let mut applied = Applied::default();
         if let Some(file) = read_snapshot_file(&snapshot_path)? {
             applied.keyspace = decode(&file.data)?;
-            applied.last_applied = file.meta.last_log_id.clone();
+            applied.last_applied = file.meta.last_log_id;
             applied.last_membership = file.meta.last_membership.clone();
             tracing::info!(group, last_applied = ?applied.last_applied, "restored snapshot");
         }
@@ -104,7 +104,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
         let state = self.state.read().map_err(Self::lock_err)?;
-        Ok((state.last_applied.clone(), state.last_membership.clone()))
+        Ok((state.last_applied, state.last_membership.clone()))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
@@ -122,7 +122,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     }
                     EntryPayload::Membership(membership) => {
                         state.last_membership =
-                            StoredMembership::new(Some(entry.log_id.clone()), membership);
+                            StoredMembership::new(Some(entry.log_id), membership);
                         Ok(Reply::Ok)
                     }
                 };
@@ -163,7 +163,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 .map_err(io::Error::other)??;
         let mut state = self.state.write().map_err(Self::lock_err)?;
         state.keyspace = keyspace;
-        state.last_applied = file.meta.last_log_id.clone();
+        state.last_applied = file.meta.last_log_id;
         state.last_membership = file.meta.last_membership.clone();
         tracing::info!(group = self.group, last_applied = ?state.last_applied, "installed snapshot");
         Ok(())
@@ -194,7 +194,7 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         let (meta, data) = {
             let state = self.state.read().map_err(StateMachine::lock_err)?;
             let meta = SnapshotMeta {
-                last_log_id: state.last_applied.clone(),
+                last_log_id: state.last_applied,
                 last_membership: state.last_membership.clone(),
             };
             (meta, encode(&state.keyspace)?)

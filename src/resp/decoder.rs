@@ -175,15 +175,15 @@ fn scan_inline(buf: &[u8], limits: &Limits) -> Result<Option<(Vec<Bytes>, usize)
 mod tests {
     use super::*;
 
-    fn decode(bytes: &[u8]) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
+    /// A decoded request as plain byte vectors, for comparisons.
+    type Decoded = Result<Option<Vec<Vec<u8>>>, ProtocolError>;
+
+    fn decode(bytes: &[u8]) -> Decoded {
         decode_with(bytes, &Limits::default()).0
     }
 
     /// Decodes one request from `bytes`; also returns what is left in the buffer.
-    fn decode_with(
-        bytes: &[u8],
-        limits: &Limits,
-    ) -> (Result<Option<Vec<Vec<u8>>>, ProtocolError>, Vec<u8>) {
+    fn decode_with(bytes: &[u8], limits: &Limits) -> (Decoded, Vec<u8>) {
         let mut buf = BytesMut::from(bytes);
         let result = decode_request(&mut buf, limits)
             .map(|req| req.map(|args| args.into_iter().map(|a| a.to_vec()).collect()));
@@ -319,7 +319,7 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(bytes)
             );
-            assert_eq!(error.to_string().starts_with("ERR Protocol error: "), true);
+            assert!(error.to_string().starts_with("ERR Protocol error: "));
         }
         assert_eq!(
             ExpectedBulk(b'\r').to_string(),
@@ -332,13 +332,13 @@ mod tests {
         use ProtocolError::*;
         // Thresholds as measured on Redis 7.0.15: more than 64 KiB from the line's start.
         let mut at_limit = b"*".to_vec();
-        at_limit.extend(std::iter::repeat(b'1').take(65535));
+        at_limit.extend(std::iter::repeat_n(b'1', 65535));
         assert_eq!(decode(&at_limit), Ok(None));
         at_limit.push(b'1');
         assert_eq!(decode(&at_limit), Err(TooBigMultibulkCountString));
 
         let mut bulk_line = b"*1\r\n$".to_vec();
-        bulk_line.extend(std::iter::repeat(b'1').take(65535));
+        bulk_line.extend(std::iter::repeat_n(b'1', 65535));
         assert_eq!(decode(&bulk_line), Ok(None));
         bulk_line.push(b'1');
         assert_eq!(decode(&bulk_line), Err(TooBigBulkCountString));

@@ -72,7 +72,7 @@ pub fn format_double(value: f64) -> String {
     let sign = if value < 0.0 { "-" } else { "" };
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
 
-    if exponent < -4 || exponent >= PRECISION {
+    if !(-4..PRECISION).contains(&exponent) {
         let fraction = digits[1..].trim_end_matches('0');
         let exp_sign = if exponent < 0 { '-' } else { '+' };
         let dot = if fraction.is_empty() { "" } else { "." };
@@ -145,9 +145,10 @@ mod tests {
             (f64::MAX, "1.7976931348623157e+308"),
             (100.0, "100"),
             (0.30000000000000004, "0.30000000000000004"),
-            (1234567890123456.25, "1234567890123456.2"),
-            (1234567890123456.75, "1234567890123456.8"),
-            (3.1000000000000001, "3.1000000000000001"),
+            // Exact ties at the 17th digit: C rounds half to even, and so must we.
+            (1234567890123456.0 + 0.25, "1234567890123456.2"),
+            (1234567890123456.0 + 0.75, "1234567890123456.8"),
+            (3.1, "3.1000000000000001"),
             (0.0, "0"),
             (-0.0, "-0"),
             (f64::INFINITY, "inf"),

@@ -224,7 +224,6 @@ impl Context {
                 amount,
                 unit,
                 condition,
-                name,
             } => match absolute_deadline(amount, unit, false, now) {
                 Some(at_ms) => {
                     self.write(
@@ -237,7 +236,14 @@ impl Context {
                     )
                     .await
                 }
-                None => err(format!("ERR invalid expire time in '{name}' command")),
+                None => err(format!(
+                    "ERR invalid expire time in '{}' command",
+                    if matches!(unit, TimeUnit::Seconds) {
+                        "expire"
+                    } else {
+                        "pexpire"
+                    }
+                )),
             },
             Command::Persist(key) => self.write(WriteOp::Persist { key }, now).await,
         }
@@ -270,6 +276,27 @@ impl Context {
     fn cluster(&self, sub: ClusterSub, now: u64) -> Frame {
         let view = cluster_view::ClusterView::new(&self.registry);
         match sub {
+            ClusterSub::Help => help(&[
+                "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "COUNTKEYSINSLOT <slot>",
+                "    Return the number of keys in <slot>.",
+                "INFO",
+                "    Return information about the cluster.",
+                "KEYSLOT <key>",
+                "    Return the hash slot for <key>.",
+                "MYID",
+                "    Return the node id.",
+                "NODES",
+                "    Return cluster configuration seen by node. Output format:",
+                "    <id> <ip:port@bus-port[,hostname]> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+                "SHARDS",
+                "    Return information about slot range mappings and the nodes associated with them.",
+                "SLOTS",
+                "    Return information about slots range mappings. Each range is made of:",
+                "    start, end, master and replicas IP addresses, ports and ids",
+                "HELP",
+                "    Print this help.",
+            ]),
             ClusterSub::Slots => view.slots(),
             ClusterSub::Shards => view.shards(),
             ClusterSub::Nodes => Frame::Bulk(view.nodes().into()),
@@ -451,6 +478,7 @@ fn expire_condition(c: ExpireCondition) -> keyspace::ExpireCondition {
         ExpireCondition::Xx => keyspace::ExpireCondition::IfSome,
         ExpireCondition::Gt => keyspace::ExpireCondition::IfGreater,
         ExpireCondition::Lt => keyspace::ExpireCondition::IfLess,
+        ExpireCondition::XxLt => keyspace::ExpireCondition::IfSomeAndLess,
     }
 }
 
@@ -480,8 +508,34 @@ fn set_op(args: SetArgs, now: u64) -> Result<WriteOp, Frame> {
     })
 }
 
+fn help(lines: &[&str]) -> Frame {
+    Frame::Array(
+        lines
+            .iter()
+            .map(|l| Frame::Simple((*l).to_string()))
+            .collect(),
+    )
+}
+
 fn command_reply(sub: CommandSub) -> Frame {
     match sub {
+        CommandSub::Help => help(&[
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "HELP",
+            "    Print this help.",
+        ]),
         CommandSub::All => Frame::Array(
             command::table::all()
                 .iter()

@@ -1,0 +1,145 @@
+//! Keyspace commands (Redis' "generic" group): `DEL`, `EXISTS`, `EXPIRE`, `PEXPIRE`, `TTL`,
+//! `PTTL`, `PERSIST`, and the time units and conditions they share with `SET`.
+
+use super::parse::{parse_int, Parse};
+use super::{Command, CommandError};
+
+/// Seconds or milliseconds: the `EXPIRE`/`PEXPIRE`, `TTL`/`PTTL`, `EX`/`PX` distinction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TimeUnit {
+    /// Seconds.
+    Seconds,
+    /// Milliseconds.
+    Milliseconds,
+}
+
+impl TimeUnit {
+    /// `amount` in milliseconds, or `None` if that overflows `i64`.
+    pub fn to_millis(self, amount: i64) -> Option<i64> {
+        match self {
+            TimeUnit::Seconds => amount.checked_mul(1000),
+            TimeUnit::Milliseconds => Some(amount),
+        }
+    }
+}
+
+/// `EXPIRE`'s condition on the key's current TTL (Redis 7.0), named after the options. A key
+/// without a TTL counts as having an infinite one. Redis accepts `XX` together with `GT` or
+/// `LT`; `XX GT` means the same as `GT` (an infinite TTL is never less than the new one), but
+/// `XX LT` differs from `LT`, hence its own variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ExpireCondition {
+    /// No option: always set.
+    Always,
+    /// `NX`: only if the key has no TTL.
+    Nx,
+    /// `XX`: only if the key has a TTL.
+    Xx,
+    /// `GT` (or `XX GT`): only if the new deadline is later than the current one, so never on
+    /// a key without a TTL.
+    Gt,
+    /// `LT`: only if the new deadline is earlier than the current one, so always on a key
+    /// without a TTL.
+    Lt,
+    /// `XX LT`: only if the key has a TTL and the new deadline is earlier.
+    XxLt,
+}
+
+pub(crate) fn parse_del(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    Ok(Command::Del(p.rest()))
+}
+
+pub(crate) fn parse_exists(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    Ok(Command::Exists(p.rest()))
+}
+
+pub(crate) fn parse_expire(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    expire(p, TimeUnit::Seconds)
+}
+
+pub(crate) fn parse_pexpire(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    expire(p, TimeUnit::Milliseconds)
+}
+
+/// `EXPIRE key amount [NX|XX|GT|LT …]`, checked in Redis' order: the options first (unknown
+/// option, then incompatible ones), then the amount (integer, then not overflowing once in
+/// milliseconds). Adding the clock is the leader's job: `expire_deadline_ms`.
+fn expire(p: &mut Parse<'_>, unit: TimeUnit) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    let amount = p.next_bytes()?;
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for option in p.rest() {
+        let is = |name: &str| option.eq_ignore_ascii_case(name.as_bytes());
+        if is("NX") {
+            nx = true;
+        } else if is("XX") {
+            xx = true;
+        } else if is("GT") {
+            gt = true;
+        } else if is("LT") {
+            lt = true;
+        } else {
+            return Err(CommandError::UnsupportedOption(option));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(CommandError::ExpireNxConflict);
+    }
+    if gt && lt {
+        return Err(CommandError::ExpireGtLtConflict);
+    }
+    let condition = match (nx, xx, gt, lt) {
+        (true, ..) => ExpireCondition::Nx,
+        (_, _, true, _) => ExpireCondition::Gt,
+        (_, true, _, true) => ExpireCondition::XxLt,
+        (_, _, _, true) => ExpireCondition::Lt,
+        (_, true, ..) => ExpireCondition::Xx,
+        _ => ExpireCondition::Always,
+    };
+    let amount = parse_int(&amount)?;
+    if unit.to_millis(amount).is_none() {
+        return Err(CommandError::InvalidExpireTime(expire_name(unit)));
+    }
+    Ok(Command::Expire {
+        key,
+        amount,
+        unit,
+        condition,
+    })
+}
+
+fn expire_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Seconds => "expire",
+        TimeUnit::Milliseconds => "pexpire",
+    }
+}
+
+/// The absolute deadline (Unix milliseconds) of `EXPIRE`/`PEXPIRE amount` given the leader's
+/// clock, with Redis' overflow rule: a deadline past `i64::MAX` is an invalid expire time. A
+/// deadline in the past is valid: the key is then deleted.
+pub fn expire_deadline_ms(amount: i64, unit: TimeUnit, now_ms: i64) -> Result<i64, CommandError> {
+    unit.to_millis(amount)
+        .and_then(|millis| millis.checked_add(now_ms))
+        .ok_or(CommandError::InvalidExpireTime(expire_name(unit)))
+}
+
+pub(crate) fn parse_ttl(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    ttl(p, TimeUnit::Seconds)
+}
+
+pub(crate) fn parse_pttl(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    ttl(p, TimeUnit::Milliseconds)
+}
+
+fn ttl(p: &mut Parse<'_>, unit: TimeUnit) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    p.finish()?;
+    Ok(Command::Ttl { key, unit })
+}
+
+pub(crate) fn parse_persist(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    p.finish()?;
+    Ok(Command::Persist(key))
+}

@@ -1,0 +1,271 @@
+//! Table tests: our `COMMAND INFO`/`COMMAND DOCS` replies against replies captured from
+//! redis-server 7.0.15, and `COMMAND GETKEYS` behaviour.
+
+use bytes::{Bytes, BytesMut};
+
+use super::*;
+use crate::resp::{Frame, Protocol};
+
+/// Replies captured from redis-server 7.0.15 (standalone, default config) by sending, for each
+/// name: `COMMAND INFO name` and `COMMAND DOCS name` over RESP3 (after `HELLO 3`), then the same
+/// two over RESP2. The file is a RESP stream: per name, the name as a bulk string followed by the
+/// four raw replies.
+const CAPTURE: &[u8] = include_bytes!("../testdata/redis-7.0.15-command-info-docs.resp");
+
+/// One captured entry: raw bytes of each reply, and the parsed frame.
+struct Captured {
+    name: String,
+    replies: Vec<(Bytes, Frame)>,
+}
+
+fn captured() -> Vec<Captured> {
+    let mut entries = Vec::new();
+    let mut pos = 0;
+    let next = |pos: &mut usize| {
+        let (frame, used) = Frame::parse(&CAPTURE[*pos..]).unwrap().unwrap();
+        let raw = Bytes::copy_from_slice(&CAPTURE[*pos..*pos + used]);
+        *pos += used;
+        (raw, frame)
+    };
+    while pos < CAPTURE.len() {
+        let (_, Frame::Bulk(name)) = next(&mut pos) else {
+            panic!("capture entries start with the name");
+        };
+        let replies = (0..4).map(|_| next(&mut pos)).collect();
+        entries.push(Captured {
+            name: String::from_utf8(name.to_vec()).unwrap(),
+            replies,
+        });
+    }
+    entries
+}
+
+fn encode(frame: &Frame, proto: Protocol) -> Bytes {
+    let mut out = BytesMut::new();
+    frame.encode(&mut out, proto);
+    out.freeze()
+}
+
+/// The `COMMAND INFO name` reply for one spec.
+fn info_reply(spec: &CommandSpec) -> Frame {
+    Frame::Array(vec![spec.info_frame()])
+}
+
+/// The `COMMAND DOCS name` reply for one spec.
+fn docs_reply(spec: &CommandSpec) -> Frame {
+    Frame::Map(vec![(Frame::bulk(spec.name), spec.docs_frame())])
+}
+
+/// Every spec, subcommands included.
+fn every_spec() -> Vec<&'static CommandSpec> {
+    all()
+        .iter()
+        .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands))
+        .collect()
+}
+
+#[test]
+fn capture_covers_exactly_the_table() {
+    let mut captured: Vec<String> = captured().into_iter().map(|c| c.name).collect();
+    let mut ours: Vec<String> = every_spec().iter().map(|s| s.name.to_string()).collect();
+    captured.sort();
+    ours.sort();
+    assert_eq!(captured, ours);
+}
+
+#[test]
+fn info_and_docs_match_redis_byte_for_byte() {
+    for entry in captured() {
+        let spec = lookup(&entry.name).unwrap();
+        if !spec.subcommands.is_empty() {
+            continue; // Containers: see the next test.
+        }
+        let expected = [
+            (info_reply(spec), Protocol::Resp3),
+            (docs_reply(spec), Protocol::Resp3),
+            (info_reply(spec), Protocol::Resp2),
+            (docs_reply(spec), Protocol::Resp2),
+        ];
+        for ((raw, _), (ours, proto)) in entry.replies.iter().zip(expected) {
+            let ours = encode(&ours, proto);
+            assert_eq!(
+                ours,
+                raw,
+                "{} over {proto:?}:\n ours:  {:?}\n redis: {:?}",
+                entry.name,
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+}
+
+/// Redis lists all 27 `CLUSTER` subcommands (in hash order); we list the ones we support. The
+/// rest of the reply must match, and each of our subcommands must appear in Redis' list as is.
+#[test]
+fn containers_match_redis_apart_from_unsupported_subcommands() {
+    for entry in captured() {
+        let spec = lookup(&entry.name).unwrap();
+        if spec.subcommands.is_empty() {
+            continue;
+        }
+        for (i, proto) in [(0, Protocol::Resp3), (2, Protocol::Resp2)] {
+            // INFO: 10 elements, the last one the subcommand list.
+            let Frame::Array(reply) = &entry.replies[i].1 else {
+                panic!()
+            };
+            let Frame::Array(redis) = &reply[0] else {
+                panic!()
+            };
+            let Frame::Array(ours) = info_reply(spec) else {
+                panic!()
+            };
+            let Frame::Array(ours) = &ours[0] else {
+                panic!()
+            };
+            let ours: Vec<Frame> = ours.iter().map(|f| reparse(f, proto)).collect();
+            assert_eq!(redis[..9], ours[..9], "{} {proto:?}", entry.name);
+            let (Frame::Array(redis_subs), Frame::Array(our_subs)) = (&redis[9], &ours[9]) else {
+                panic!("subcommands are an array");
+            };
+            for sub in our_subs {
+                assert!(redis_subs.contains(sub), "{sub:?} not in Redis' list");
+            }
+
+            // DOCS: a map whose last field is the subcommand map (flattened in RESP2).
+            let redis = fields(&entry.replies[i + 1].1)[0].1.clone();
+            let ours = reparse(&docs_reply(spec), proto);
+            let ours = fields(&ours)[0].1.clone();
+            let (redis, ours) = (fields(&redis), fields(&ours));
+            assert_eq!(
+                redis[..redis.len() - 1],
+                ours[..ours.len() - 1],
+                "{}",
+                entry.name
+            );
+            let redis_subs = fields(&redis.last().unwrap().1);
+            for sub in fields(&ours.last().unwrap().1) {
+                assert!(redis_subs.contains(&sub), "{sub:?} not in Redis' docs");
+            }
+        }
+    }
+}
+
+/// What a client parsing our bytes over `proto` sees.
+fn reparse(frame: &Frame, proto: Protocol) -> Frame {
+    Frame::parse(&encode(frame, proto)).unwrap().unwrap().0
+}
+
+/// Key-value pairs of a RESP3 map or a RESP2 flattened one.
+fn fields(frame: &Frame) -> Vec<(Frame, Frame)> {
+    match frame {
+        Frame::Map(pairs) => pairs.clone(),
+        Frame::Array(items) => items
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect(),
+        other => panic!("not a map: {other:?}"),
+    }
+}
+
+#[test]
+fn lookup_is_case_insensitive_and_knows_subcommands() {
+    assert_eq!(lookup("GET").unwrap().name, "get");
+    assert_eq!(lookup("Cluster|SLOTS").unwrap().name, "cluster|slots");
+    assert!(lookup("cluster|addslots").is_none());
+    assert!(lookup("get|x").is_none());
+    assert!(lookup("nosuch").is_none());
+    assert_eq!(all().len(), 26);
+}
+
+#[test]
+fn spec_names_are_lower_case_and_unique() {
+    let specs = every_spec();
+    for spec in &specs {
+        assert_eq!(spec.name, spec.name.to_ascii_lowercase());
+        assert_eq!(specs.iter().filter(|s| s.name == spec.name).count(), 1);
+    }
+}
+
+fn args(list: &[&str]) -> Vec<Bytes> {
+    list.iter()
+        .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+        .collect()
+}
+
+fn keys(list: &[&str]) -> Result<Vec<String>, CommandError> {
+    get_keys(&args(list)).map(|keys| {
+        keys.iter()
+            .map(|k| String::from_utf8(k.to_vec()).unwrap())
+            .collect()
+    })
+}
+
+// Expected results checked against redis-server 7.0.15.
+#[test]
+fn getkeys_follows_the_key_specs() {
+    assert_eq!(keys(&["GET", "a"]).unwrap(), ["a"]);
+    assert_eq!(keys(&["set", "a", "b", "EX", "10"]).unwrap(), ["a"]);
+    assert_eq!(keys(&["del", "a", "b", "c"]).unwrap(), ["a", "b", "c"]);
+    assert_eq!(keys(&["mset", "a", "1", "b", "2"]).unwrap(), ["a", "b"]);
+    assert_eq!(keys(&["mset", "a", "1", "b"]).unwrap(), ["a", "b"]);
+    assert_eq!(keys(&["expire", "a", "10", "NX"]).unwrap(), ["a"]);
+}
+
+#[test]
+fn getkeys_errors_come_in_redis_order() {
+    assert_eq!(
+        keys(&["foo", "a"]),
+        Err(CommandError::GetKeysUnknownCommand)
+    );
+    assert_eq!(
+        keys(&["cluster", "foo", "a"]),
+        Err(CommandError::GetKeysUnknownCommand)
+    );
+    assert_eq!(keys(&["ping", "a"]), Err(CommandError::GetKeysNoKeys));
+    // ECHO takes exactly one argument, but "no keys" is checked first.
+    assert_eq!(keys(&["echo", "a", "b"]), Err(CommandError::GetKeysNoKeys));
+    assert_eq!(
+        keys(&["cluster", "keyslot", "a"]),
+        Err(CommandError::GetKeysNoKeys)
+    );
+    assert_eq!(
+        keys(&["get", "a", "b"]),
+        Err(CommandError::GetKeysWrongArity)
+    );
+    assert_eq!(keys(&["mset", "a"]), Err(CommandError::GetKeysWrongArity));
+}
+
+#[test]
+fn keys_of_parsed_commands_agree_with_getkeys() {
+    use crate::command::Command;
+    for line in [
+        &["get", "a"][..],
+        &["set", "a", "v", "GET"],
+        &["del", "a", "b"],
+        &["exists", "a", "b", "a"],
+        &["incr", "a"],
+        &["decrby", "a", "3"],
+        &["mget", "a", "b"],
+        &["mset", "a", "1", "b", "2"],
+        &["pexpire", "a", "5", "GT"],
+        &["pttl", "a"],
+        &["persist", "a"],
+    ] {
+        let command = Command::parse(&args(line)).unwrap();
+        let from_command: Vec<&Bytes> = command.keys();
+        let from_table = get_keys(&args(line)).unwrap();
+        assert_eq!(
+            from_command,
+            from_table.iter().collect::<Vec<_>>(),
+            "{line:?}"
+        );
+        let spec = lookup(line[0]).unwrap();
+        assert_eq!(command.is_write(), spec.has_flag(Flag::Write), "{line:?}");
+        assert_eq!(
+            lookup(command.name()).unwrap().flags,
+            spec.flags,
+            "{line:?}"
+        );
+    }
+}
