@@ -549,15 +549,22 @@ fn command_reply(sub: CommandSub) -> Frame {
                 .map(|s| Frame::bulk(s.name))
                 .collect(),
         ),
+        // No names: every command, as Redis 7 does. An unknown name answers nil.
+        CommandSub::Info(names) if names.is_empty() => Frame::Array(
+            command::table::all()
+                .iter()
+                .map(|s| s.info_frame())
+                .collect(),
+        ),
         CommandSub::Info(names) => Frame::Array(
             names
                 .iter()
                 .map(|n| {
                     std::str::from_utf8(n)
                         .ok()
-                        .and_then(|n| command::table::lookup(&n.to_ascii_lowercase()))
+                        .and_then(command::table::lookup)
                         .map(|s| s.info_frame())
-                        .unwrap_or(Frame::NullArray)
+                        .unwrap_or(Frame::Null)
                 })
                 .collect(),
         ),

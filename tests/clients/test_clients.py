@@ -30,8 +30,11 @@ def test_redis_py_cluster_client_writes_and_reads_1000_keys(cluster, protocol):
         assert rc.get(k) == f"value-of-{k}"
     assert rc.incr(f"py{protocol}:counter") == 1
     assert rc.mget([f"py{protocol}:{{t}}a", f"py{protocol}:{{t}}b"]) == [None, None]
-    nodes = {n.port for n in rc.get_primaries()}
-    assert len(nodes) == 3, "leaders are spread over all three nodes"
+    # Every slot group's leader appears as its shard's master; leaders spread over all nodes.
+    # (redis-py's get_primaries() cannot show this: a node that leads some groups and follows
+    # others is recorded with whichever role it was seen in last.)
+    masters = {entry[2][1] for entry in redis.Redis(port=cluster[0]).execute_command("CLUSTER SLOTS")}
+    assert masters == set(cluster), masters
     rc.close()
 
 
