@@ -1,0 +1,1206 @@
+//! `slotraft-bench`: a closed-loop load generator over raw RESP, for comparing slotraft with
+//! Redis on the same machine, with the same client.
+//!
+//! `slotraft-bench run` drives one target (a Redis Cluster-style cluster routed by
+//! `CLUSTER SLOTS`, or a single server) with `--concurrency` clients. Each client is a task with
+//! its own connection(s) that sends one request, waits for the reply, and only then sends the
+//! next (closed loop). With `--wait "N T"` every `SET` is followed by `WAIT N T` on the same
+//! connection, pipelined right behind the `SET` in the same write; the pair counts as one
+//! operation and its latency runs from the write until the `WAIT` reply. The run prints one JSON
+//! line: ops, errors, ops/s, latency percentiles (computed by sorting all recorded latencies).
+//! Every error reply and every I/O error is counted; none is ignored or retried silently.
+//!
+//! `slotraft-bench report FILE...` reads those JSON lines back and prints the comparison table
+//! (medians over repeated runs) with the ratios of one target against two baselines.
+//! `bench/run.sh` uses both; see `bench/README.md`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _};
+use bytes::{Buf, Bytes, BytesMut};
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const SLOTS: usize = 16384;
+/// Redirections followed for one operation before it counts as an error.
+const MAX_REDIRECTS: usize = 5;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "slotraft-bench",
+    version,
+    about = "Closed-loop RESP benchmark for slotraft and Redis"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run one load against one target and print one JSON line.
+    Run(RunArgs),
+    /// Read JSON lines written by `run` and print the table and the ratios.
+    Report(ReportArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A cluster: route every key by `CLUSTER SLOTS` from the seed, follow `-MOVED`.
+    Cluster,
+    /// One server at `--addr`.
+    Single,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Workload {
+    Set,
+    Get,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Set => "set",
+            Workload::Get => "get",
+        }
+    }
+}
+
+#[derive(Parser, Debug, Clone)]
+struct RunArgs {
+    /// How to reach the target.
+    #[arg(long = "target", value_enum, default_value = "single")]
+    kind: Kind,
+    /// Seed node (cluster) or server (single), HOST:PORT.
+    #[arg(long, default_value = "127.0.0.1:6379")]
+    addr: String,
+    /// Name of the target in the output [default: the --target kind]
+    #[arg(long)]
+    label: Option<String>,
+    #[arg(long, value_enum, default_value = "set")]
+    workload: Workload,
+    /// Number of closed-loop clients.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// Measured seconds (after the warm-up); ignored when --requests is given.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds of load before measuring starts (duration mode only).
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Total number of operations instead of a duration (no warm-up).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Value size in bytes for SET.
+    #[arg(long, default_value_t = 64)]
+    value_size: usize,
+    /// Number of distinct keys; each operation picks one uniformly at random.
+    #[arg(long, default_value_t = 10000)]
+    keyspace: usize,
+    /// Key prefix; keys are PREFIX + zero-padded index.
+    #[arg(long, default_value = "bench:key:")]
+    key_prefix: String,
+    /// Send `WAIT <this>` (e.g. "2 100") after every SET, pipelined behind it.
+    #[arg(long)]
+    wait: Option<String>,
+    /// Before the run, SET every key of the keyspace once (no WAIT), so GETs find values.
+    #[arg(long)]
+    preload: bool,
+    /// Clients used by --preload.
+    #[arg(long, default_value_t = 50)]
+    preload_concurrency: usize,
+}
+
+#[derive(Parser, Debug)]
+struct ReportArgs {
+    /// JSON-lines files written by `slotraft-bench run`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Target whose numbers are divided by the baselines'.
+    #[arg(long, default_value = "slotraft")]
+    subject: String,
+    /// Durable baseline (first ratio column).
+    #[arg(long, default_value = "redis+WAIT")]
+    durable: String,
+    /// Non-durable baseline (second ratio column).
+    #[arg(long, default_value = "redis-plain")]
+    plain: String,
+    /// Goal for subject/durable ops/s on SET at the highest concurrency.
+    #[arg(long, default_value_t = 0.5)]
+    goal: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let line = runtime.block_on(run(args))?;
+            println!("{line}");
+            Ok(())
+        }
+        Cmd::Report(args) => report(&args),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RESP
+// ---------------------------------------------------------------------------------------------
+
+/// A reply, with RESP3 types folded into their RESP2 shape (maps and sets become arrays).
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Simple(Bytes),
+    Error(Bytes),
+    Int(i64),
+    Bulk(Bytes),
+    Nil,
+    Array(Vec<Value>),
+}
+
+fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
+    let _ = write!(Fmt(out), "*{}\r\n", args.len());
+    for a in args {
+        let _ = write!(Fmt(out), "${}\r\n", a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `fmt::Write` into a byte vector.
+struct Fmt<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Fmt<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Parses one value at `pos`; `Ok(None)` when the buffer does not hold all of it yet.
+fn parse(buf: &[u8], pos: usize) -> anyhow::Result<Option<(Value, usize)>> {
+    let Some(&tag) = buf.get(pos) else {
+        return Ok(None);
+    };
+    let Some(nl) = buf[pos..].windows(2).position(|w| w == b"\r\n") else {
+        return Ok(None);
+    };
+    let line = &buf[pos + 1..pos + nl];
+    let next = pos + nl + 2;
+    let int = |line: &[u8]| -> anyhow::Result<i64> {
+        std::str::from_utf8(line)?
+            .parse::<i64>()
+            .map_err(|e| anyhow!("bad RESP integer {:?}: {e}", String::from_utf8_lossy(line)))
+    };
+    let text = || Bytes::copy_from_slice(line);
+    match tag {
+        b'+' | b',' | b'(' => Ok(Some((Value::Simple(text()), next))),
+        b'-' => Ok(Some((Value::Error(text()), next))),
+        b':' => Ok(Some((Value::Int(int(line)?), next))),
+        b'#' => Ok(Some((Value::Int(i64::from(line == b"t")), next))),
+        b'_' => Ok(Some((Value::Nil, next))),
+        b'$' | b'=' | b'!' => {
+            let len = int(line)?;
+            if len < 0 {
+                return Ok(Some((Value::Nil, next)));
+            }
+            let end = next + len as usize;
+            if buf.len() < end + 2 {
+                return Ok(None);
+            }
+            let data = Bytes::copy_from_slice(&buf[next..end]);
+            let value = match tag {
+                b'!' => Value::Error(data),
+                _ => Value::Bulk(data),
+            };
+            Ok(Some((value, end + 2)))
+        }
+        b'*' | b'%' | b'~' | b'>' | b'|' => {
+            let n = int(line)?;
+            if n < 0 {
+                return Ok(Some((Value::Nil, next)));
+            }
+            let count = if matches!(tag, b'%' | b'|') {
+                2 * n as usize
+            } else {
+                n as usize
+            };
+            let mut items = Vec::with_capacity(count.min(1024));
+            let mut at = next;
+            for _ in 0..count {
+                match parse(buf, at)? {
+                    Some((v, p)) => {
+                        items.push(v);
+                        at = p;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            if tag == b'|' {
+                // An attribute precedes the real reply: skip it.
+                return parse(buf, at);
+            }
+            Ok(Some((Value::Array(items), at)))
+        }
+        other => bail!("unexpected RESP type byte {:?}", other as char),
+    }
+}
+
+/// One connection to one server, used one request at a time.
+struct Conn {
+    stream: TcpStream,
+    rbuf: BytesMut,
+}
+
+impl Conn {
+    async fn connect(addr: &str) -> anyhow::Result<Conn> {
+        let stream = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
+            .await
+            .map_err(|_| anyhow!("connect to {addr}: timed out"))?
+            .with_context(|| format!("connect to {addr}"))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            rbuf: BytesMut::with_capacity(16 * 1024),
+        })
+    }
+
+    async fn send(&mut self, data: &[u8]) -> anyhow::Result<()> {
+        self.stream.write_all(data).await?;
+        Ok(())
+    }
+
+    async fn read_reply(&mut self) -> anyhow::Result<Value> {
+        loop {
+            if let Some((value, used)) = parse(&self.rbuf, 0)? {
+                self.rbuf.advance(used);
+                return Ok(value);
+            }
+            if self.stream.read_buf(&mut self.rbuf).await? == 0 {
+                bail!("connection closed by the server");
+            }
+        }
+    }
+
+    async fn call(&mut self, args: &[&[u8]]) -> anyhow::Result<Value> {
+        let mut out = Vec::new();
+        encode(&mut out, args);
+        self.send(&out).await?;
+        self.read_reply().await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+// ---------------------------------------------------------------------------------------------
+
+/// Which address serves each slot, from `CLUSTER SLOTS`.
+struct SlotMap {
+    owner: Vec<Option<Arc<str>>>,
+}
+
+impl SlotMap {
+    fn addrs(&self) -> Vec<Arc<str>> {
+        let mut seen: Vec<Arc<str>> = Vec::new();
+        for a in self.owner.iter().flatten() {
+            if !seen.iter().any(|s| s == a) {
+                seen.push(a.clone());
+            }
+        }
+        seen
+    }
+}
+
+async fn fetch_slots(conn: &mut Conn, via: &str) -> anyhow::Result<SlotMap> {
+    let reply = conn.call(&[b"CLUSTER", b"SLOTS"]).await?;
+    let Value::Array(entries) = reply else {
+        bail!("CLUSTER SLOTS from {via}: unexpected reply {reply:?}");
+    };
+    let via_host = via.rsplit_once(':').map(|(h, _)| h).unwrap_or(via);
+    let mut owner: Vec<Option<Arc<str>>> = vec![None; SLOTS];
+    for entry in entries {
+        let Value::Array(fields) = entry else {
+            bail!("CLUSTER SLOTS from {via}: entry is not an array");
+        };
+        let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(master))) =
+            (fields.first(), fields.get(1), fields.get(2))
+        else {
+            bail!("CLUSTER SLOTS from {via}: malformed entry {fields:?}");
+        };
+        let host = match master.first() {
+            Some(Value::Bulk(h)) | Some(Value::Simple(h)) => String::from_utf8_lossy(h).into(),
+            _ => String::new(),
+        };
+        let host = if host.is_empty() || host == "?" {
+            via_host.to_string()
+        } else {
+            host
+        };
+        let Some(Value::Int(port)) = master.get(1) else {
+            bail!("CLUSTER SLOTS from {via}: master without a port");
+        };
+        let addr: Arc<str> = Arc::from(format!("{host}:{port}"));
+        if *start < 0 || *end >= SLOTS as i64 || start > end {
+            bail!("CLUSTER SLOTS from {via}: bad range {start}-{end}");
+        }
+        for slot in *start..=*end {
+            owner[slot as usize] = Some(addr.clone());
+        }
+    }
+    let missing = owner.iter().filter(|o| o.is_none()).count();
+    if missing > 0 {
+        bail!("CLUSTER SLOTS from {via}: {missing} slots have no owner");
+    }
+    Ok(SlotMap { owner })
+}
+
+/// Parses `MOVED <slot> <host:port>`.
+fn parse_moved(err: &[u8]) -> Option<(usize, Arc<str>)> {
+    let text = std::str::from_utf8(err).ok()?;
+    let mut parts = text.split_whitespace();
+    if parts.next()? != "MOVED" {
+        return None;
+    }
+    let slot: usize = parts.next()?.parse().ok()?;
+    let addr = parts.next()?;
+    (slot < SLOTS).then(|| (slot, Arc::from(addr)))
+}
+
+/// One client's connections: a single one, or one per cluster node, opened on demand.
+struct Client {
+    kind: Kind,
+    single: Arc<str>,
+    map: Option<SlotMap>,
+    conns: HashMap<Arc<str>, Conn>,
+    refresh_via: Option<Arc<str>>,
+}
+
+/// What one request came back with.
+enum Outcome {
+    Replies(Vec<Value>),
+    /// An error reply or an I/O error, with its text.
+    Failed(String),
+}
+
+impl Client {
+    async fn new(args: &RunArgs) -> anyhow::Result<Client> {
+        let single: Arc<str> = Arc::from(args.addr.as_str());
+        let mut client = Client {
+            kind: args.kind,
+            single: single.clone(),
+            map: None,
+            conns: HashMap::new(),
+            refresh_via: None,
+        };
+        match args.kind {
+            Kind::Single => {
+                client
+                    .conns
+                    .insert(single.clone(), Conn::connect(&single).await?);
+            }
+            Kind::Cluster => {
+                let mut seed = Conn::connect(&single).await?;
+                let map = fetch_slots(&mut seed, &single).await?;
+                for addr in map.addrs() {
+                    let conn = Conn::connect(&addr).await?;
+                    client.conns.insert(addr, conn);
+                }
+                client.map = Some(map);
+            }
+        }
+        Ok(client)
+    }
+
+    async fn conn(&mut self, addr: &Arc<str>) -> anyhow::Result<&mut Conn> {
+        if !self.conns.contains_key(addr) {
+            let conn = Conn::connect(addr).await?;
+            self.conns.insert(addr.clone(), conn);
+        }
+        Ok(self.conns.get_mut(addr).expect("just inserted"))
+    }
+
+    fn addr_for(&self, key: &[u8]) -> Arc<str> {
+        match (&self.kind, &self.map) {
+            (Kind::Cluster, Some(map)) => map.owner[usize::from(slotraft::slot::key_slot(key))]
+                .clone()
+                .unwrap_or_else(|| self.single.clone()),
+            _ => self.single.clone(),
+        }
+    }
+
+    async fn refresh(&mut self) {
+        let Some(via) = self.refresh_via.take() else {
+            return;
+        };
+        let fetched = match self.conn(&via).await {
+            Ok(conn) => fetch_slots(conn, &via).await,
+            Err(e) => Err(e),
+        };
+        match fetched {
+            Ok(map) => self.map = Some(map),
+            Err(e) => {
+                // Keep the old map (with the MOVED slot already patched); drop the connection
+                // in case it is the broken part, and try again after the next redirect.
+                eprintln!("slotraft-bench: slot map refresh via {via} failed: {e:#}");
+                self.conns.remove(&via);
+            }
+        }
+    }
+
+    /// Sends `request` (holding `replies` pipelined commands, all about `key`) and reads the
+    /// replies, following `-MOVED` on the first one. Returns the outcome and how many
+    /// redirections were followed.
+    async fn request(&mut self, key: &[u8], request: &[u8], replies: usize) -> (Outcome, u64) {
+        let mut moved = 0;
+        loop {
+            self.refresh().await;
+            let addr = self.addr_for(key);
+            let result: anyhow::Result<Vec<Value>> = async {
+                let conn = self.conn(&addr).await?;
+                conn.send(request).await?;
+                let mut out = Vec::with_capacity(replies);
+                for _ in 0..replies {
+                    out.push(conn.read_reply().await?);
+                }
+                Ok(out)
+            }
+            .await;
+            let values = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    self.conns.remove(&addr);
+                    return (Outcome::Failed(format!("{addr}: {e:#}")), moved);
+                }
+            };
+            if let (Kind::Cluster, Some(Value::Error(e))) = (self.kind, values.first()) {
+                if let Some((slot, to)) = parse_moved(e) {
+                    if moved as usize >= MAX_REDIRECTS {
+                        return (
+                            Outcome::Failed(format!(
+                                "gave up after {MAX_REDIRECTS} redirections: {}",
+                                String::from_utf8_lossy(e)
+                            )),
+                            moved,
+                        );
+                    }
+                    moved += 1;
+                    self.refresh_via = Some(to.clone());
+                    self.refresh().await;
+                    if let Some(map) = self.map.as_mut() {
+                        map.owner[slot] = Some(to);
+                    }
+                    continue;
+                }
+            }
+            return (Outcome::Replies(values), moved);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+// ---------------------------------------------------------------------------------------------
+
+/// Per-task random numbers (xorshift64*): no shared state, no locking.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
+    }
+}
+
+#[derive(Default)]
+struct Stats {
+    ops: u64,
+    errors: u64,
+    moved: u64,
+    misses: u64,
+    wait_short: u64,
+    first_error: Option<String>,
+    latencies_ns: Vec<u64>,
+}
+
+impl Stats {
+    fn merge(&mut self, other: Stats) {
+        self.ops += other.ops;
+        self.errors += other.errors;
+        self.moved += other.moved;
+        self.misses += other.misses;
+        self.wait_short += other.wait_short;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self.latencies_ns.extend(other.latencies_ns);
+    }
+
+    fn error(&mut self, text: String) {
+        self.errors += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(text);
+        }
+    }
+}
+
+/// When a task stops.
+#[derive(Clone)]
+enum Plan {
+    /// Run until `end`; record only operations started at or after `measure_from`.
+    Timed { measure_from: Instant, end: Instant },
+    /// Take operations from a shared budget until it runs out.
+    Count(Arc<AtomicI64>),
+    /// Preload: SET the keys `task, task + stride, ...` once each.
+    Keys { task: usize, stride: usize },
+}
+
+struct Shared {
+    keys: Vec<Bytes>,
+    value: Bytes,
+    wait: Option<(Bytes, Bytes, i64)>,
+    workload: Workload,
+}
+
+async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) -> Stats {
+    let mut stats = Stats::default();
+    let mut rng = Rng::new(seed);
+    let mut buf = Vec::with_capacity(256 + shared.value.len());
+    let mut next_key = match plan {
+        Plan::Keys { task, .. } => task,
+        _ => 0,
+    };
+    loop {
+        let (index, record) = match &plan {
+            Plan::Timed { measure_from, end } => {
+                let now = Instant::now();
+                if now >= *end {
+                    break;
+                }
+                (rng.below(shared.keys.len()), now >= *measure_from)
+            }
+            Plan::Count(left) => {
+                if left.fetch_sub(1, Ordering::Relaxed) <= 0 {
+                    break;
+                }
+                (rng.below(shared.keys.len()), true)
+            }
+            Plan::Keys { stride, .. } => {
+                if next_key >= shared.keys.len() {
+                    break;
+                }
+                let i = next_key;
+                next_key += stride;
+                (i, true)
+            }
+        };
+        let key = &shared.keys[index];
+        let preload = matches!(plan, Plan::Keys { .. });
+        let workload = if preload {
+            Workload::Set
+        } else {
+            shared.workload
+        };
+        buf.clear();
+        let wait = if preload { None } else { shared.wait.as_ref() };
+        let replies = match workload {
+            Workload::Set => {
+                encode(&mut buf, &[b"SET", key, &shared.value]);
+                if let Some((n, t, _)) = wait {
+                    encode(&mut buf, &[b"WAIT", n, t]);
+                    2
+                } else {
+                    1
+                }
+            }
+            Workload::Get => {
+                encode(&mut buf, &[b"GET", key]);
+                1
+            }
+        };
+        let started = Instant::now();
+        let (outcome, moved) = client.request(key, &buf, replies).await;
+        let elapsed = started.elapsed();
+        if !record {
+            continue;
+        }
+        stats.moved += moved;
+        let values = match outcome {
+            Outcome::Failed(text) => {
+                stats.error(text);
+                // An I/O error or a redirection loop: do not spin against a dead target.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            Outcome::Replies(v) => v,
+        };
+        let mut failed = None;
+        match (workload, values.first()) {
+            (_, Some(Value::Error(e))) => failed = Some(String::from_utf8_lossy(e).into_owned()),
+            (Workload::Set, Some(Value::Simple(s))) if &s[..] == b"OK" => {}
+            (Workload::Get, Some(Value::Bulk(v))) => {
+                if v.len() != shared.value.len() {
+                    failed = Some(format!("GET returned {} bytes", v.len()));
+                }
+            }
+            (Workload::Get, Some(Value::Nil)) => stats.misses += 1,
+            (_, other) => failed = Some(format!("unexpected reply {other:?}")),
+        }
+        if failed.is_none() && replies == 2 {
+            match (values.get(1), wait) {
+                (Some(Value::Int(n)), Some((_, _, want))) => {
+                    if n < want {
+                        stats.wait_short += 1;
+                    }
+                }
+                (Some(Value::Error(e)), _) => {
+                    failed = Some(format!("WAIT: {}", String::from_utf8_lossy(e)))
+                }
+                (other, _) => failed = Some(format!("WAIT: unexpected reply {other:?}")),
+            }
+        }
+        match failed {
+            Some(text) => stats.error(text),
+            None => {
+                stats.ops += 1;
+                stats.latencies_ns.push(elapsed.as_nanos() as u64);
+            }
+        }
+    }
+    stats
+}
+
+/// Opens `n` clients, runs them under `plan_for(task)`, returns merged stats and wall time.
+async fn drive(
+    args: &RunArgs,
+    shared: &Arc<Shared>,
+    n: usize,
+    plan_for: impl Fn(usize, Instant) -> Plan,
+    warmup: Duration,
+) -> anyhow::Result<(Stats, Duration)> {
+    let mut clients = Vec::with_capacity(n);
+    for _ in 0..n {
+        clients.push(Client::new(args).await?);
+    }
+    let start = Instant::now();
+    let mut handles = Vec::with_capacity(n);
+    for (task, client) in clients.into_iter().enumerate() {
+        let plan = plan_for(task, start);
+        handles.push(tokio::spawn(worker(
+            client,
+            shared.clone(),
+            plan,
+            task as u64 + 1,
+        )));
+    }
+    let mut stats = Stats::default();
+    for h in handles {
+        stats.merge(h.await?);
+    }
+    let wall = start.elapsed().saturating_sub(warmup);
+    Ok((stats, wall))
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<String> {
+    if args.concurrency == 0 || args.keyspace == 0 || args.preload_concurrency == 0 {
+        bail!("--concurrency, --keyspace and --preload-concurrency must be positive");
+    }
+    let wait = match &args.wait {
+        None => None,
+        Some(spec) => {
+            let parts: Vec<&str> = spec.split_whitespace().collect();
+            let [n, t] = parts[..] else {
+                bail!("--wait takes \"NUMREPLICAS TIMEOUT_MS\", got {spec:?}");
+            };
+            let want: i64 = n.parse().context("--wait NUMREPLICAS")?;
+            let _: u64 = t.parse().context("--wait TIMEOUT_MS")?;
+            Some((
+                Bytes::copy_from_slice(n.as_bytes()),
+                Bytes::copy_from_slice(t.as_bytes()),
+                want,
+            ))
+        }
+    };
+    let width = (args.keyspace - 1).to_string().len().max(8);
+    let keys = (0..args.keyspace)
+        .map(|i| Bytes::from(format!("{}{i:0width$}", args.key_prefix)))
+        .collect();
+    let shared = Arc::new(Shared {
+        keys,
+        value: Bytes::from(vec![b'v'; args.value_size]),
+        wait,
+        workload: args.workload,
+    });
+
+    let mut preload_errors = 0;
+    if args.preload {
+        let n = args.preload_concurrency.min(args.keyspace);
+        let (stats, wall) = drive(
+            &args,
+            &shared,
+            n,
+            |task, _| Plan::Keys { task, stride: n },
+            Duration::ZERO,
+        )
+        .await?;
+        preload_errors = stats.errors;
+        eprintln!(
+            "slotraft-bench: preloaded {} keys in {:.1}s ({} errors{})",
+            stats.ops,
+            wall.as_secs_f64(),
+            stats.errors,
+            stats
+                .first_error
+                .map(|e| format!(", first: {e}"))
+                .unwrap_or_default()
+        );
+    }
+
+    let (mut stats, wall) = match args.requests {
+        Some(total) => {
+            let left = Arc::new(AtomicI64::new(total as i64));
+            drive(
+                &args,
+                &shared,
+                args.concurrency,
+                |_, _| Plan::Count(left.clone()),
+                Duration::ZERO,
+            )
+            .await?
+        }
+        None => {
+            let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
+            let measured = Duration::from_secs_f64(args.duration.max(0.001));
+            let (stats, _) = drive(
+                &args,
+                &shared,
+                args.concurrency,
+                |_, start| Plan::Timed {
+                    measure_from: start + warmup,
+                    end: start + warmup + measured,
+                },
+                warmup,
+            )
+            .await?;
+            // Operations started inside the window count; the window is the divisor.
+            (stats, measured)
+        }
+    };
+    stats.latencies_ns.sort_unstable();
+    let lat = &stats.latencies_ns;
+    let secs = wall.as_secs_f64().max(1e-9);
+    let mean_us = if lat.is_empty() {
+        0.0
+    } else {
+        lat.iter().map(|&x| x as f64).sum::<f64>() / lat.len() as f64 / 1000.0
+    };
+    let label = args.label.clone().unwrap_or_else(|| match args.kind {
+        Kind::Cluster => "cluster".into(),
+        Kind::Single => "single".into(),
+    });
+    let kind = match args.kind {
+        Kind::Cluster => "cluster",
+        Kind::Single => "single",
+    };
+    let mut line = String::new();
+    let _ = write!(
+        line,
+        "{{\"target\":{},\"kind\":\"{kind}\",\"addr\":{},\"workload\":\"{}\",\"wait\":{},\
+         \"concurrency\":{},\"value_size\":{},\"keyspace\":{},\"seconds\":{:.3},\"ops\":{},\
+         \"errors\":{},\"moved\":{},\"misses\":{},\"wait_short\":{},\"preload_errors\":{},\
+         \"ops_per_sec\":{:.1},\"mean_us\":{:.1},\"p50_us\":{:.1},\"p99_us\":{:.1},\
+         \"p999_us\":{:.1},\"max_us\":{:.1},\"first_error\":{}}}",
+        json_str(&label),
+        json_str(&args.addr),
+        args.workload.name(),
+        args.wait
+            .as_deref()
+            .map(json_str)
+            .unwrap_or_else(|| "null".into()),
+        args.concurrency,
+        args.value_size,
+        args.keyspace,
+        secs,
+        stats.ops,
+        stats.errors,
+        stats.moved,
+        stats.misses,
+        stats.wait_short,
+        preload_errors,
+        stats.ops as f64 / secs,
+        mean_us,
+        percentile(lat, 50.0),
+        percentile(lat, 99.0),
+        percentile(lat, 99.9),
+        lat.last().map(|&x| x as f64 / 1000.0).unwrap_or(0.0),
+        stats
+            .first_error
+            .as_deref()
+            .map(json_str)
+            .unwrap_or_else(|| "null".into()),
+    );
+    Ok(line)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Str(String),
+    Num(f64),
+    Other,
+}
+
+/// Parses one flat JSON object (string keys; string, number, bool or null values), which is all
+/// `run` writes.
+fn parse_flat_object(line: &str) -> anyhow::Result<BTreeMap<String, Json>> {
+    let b = line.trim().as_bytes();
+    let mut i = 0;
+    let ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    let string = |i: &mut usize| -> anyhow::Result<String> {
+        if b.get(*i) != Some(&b'"') {
+            bail!("expected a string at byte {}", *i);
+        }
+        *i += 1;
+        let mut out = Vec::new();
+        while *i < b.len() {
+            match b[*i] {
+                b'"' => {
+                    *i += 1;
+                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                }
+                b'\\' => {
+                    *i += 1;
+                    match b.get(*i) {
+                        Some(b'n') => out.push(b'\n'),
+                        Some(b't') => out.push(b'\t'),
+                        Some(b'u') => {
+                            let hex = line.trim().get(*i + 1..*i + 5).unwrap_or("003f");
+                            let c = u32::from_str_radix(hex, 16).unwrap_or(0x3f);
+                            let mut tmp = [0u8; 4];
+                            out.extend_from_slice(
+                                char::from_u32(c)
+                                    .unwrap_or('?')
+                                    .encode_utf8(&mut tmp)
+                                    .as_bytes(),
+                            );
+                            *i += 4;
+                        }
+                        Some(&c) => out.push(c),
+                        None => bail!("unterminated escape"),
+                    }
+                    *i += 1;
+                }
+                c => {
+                    out.push(c);
+                    *i += 1;
+                }
+            }
+        }
+        bail!("unterminated string")
+    };
+    let mut map = BTreeMap::new();
+    ws(&mut i);
+    if b.get(i) != Some(&b'{') {
+        bail!("not a JSON object");
+    }
+    i += 1;
+    loop {
+        ws(&mut i);
+        if b.get(i) == Some(&b'}') {
+            break;
+        }
+        let key = string(&mut i)?;
+        ws(&mut i);
+        if b.get(i) != Some(&b':') {
+            bail!("expected ':' after {key:?}");
+        }
+        i += 1;
+        ws(&mut i);
+        let value = match b.get(i) {
+            Some(b'"') => Json::Str(string(&mut i)?),
+            Some(_) => {
+                let start = i;
+                while i < b.len() && !matches!(b[i], b',' | b'}') {
+                    i += 1;
+                }
+                let raw = line.trim()[start..i].trim();
+                raw.parse::<f64>().map(Json::Num).unwrap_or(Json::Other)
+            }
+            None => bail!("truncated object"),
+        };
+        map.insert(key, value);
+        ws(&mut i);
+        match b.get(i) {
+            Some(b',') => i += 1,
+            Some(b'}') => break,
+            _ => bail!("expected ',' or '}}' at byte {i}"),
+        }
+    }
+    Ok(map)
+}
+
+#[derive(Default)]
+struct Cell {
+    ops_per_sec: Vec<f64>,
+    p50_us: Vec<f64>,
+    p99_us: Vec<f64>,
+    errors: u64,
+    wait_short: u64,
+    runs: usize,
+}
+
+fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+fn report(args: &ReportArgs) -> anyhow::Result<()> {
+    // (target, workload, concurrency) in order of first appearance.
+    let mut order: Vec<(String, String, u64)> = Vec::new();
+    let mut cells: HashMap<(String, String, u64), Cell> = HashMap::new();
+    for file in &args.files {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let obj = parse_flat_object(line)
+                .with_context(|| format!("{}:{}: bad JSON line", file.display(), n + 1))?;
+            let s = |k: &str| match obj.get(k) {
+                Some(Json::Str(v)) => v.clone(),
+                _ => String::new(),
+            };
+            let f = |k: &str| match obj.get(k) {
+                Some(Json::Num(v)) => *v,
+                _ => f64::NAN,
+            };
+            let key = (s("target"), s("workload"), f("concurrency") as u64);
+            if !cells.contains_key(&key) {
+                order.push(key.clone());
+            }
+            let cell = cells.entry(key).or_default();
+            cell.ops_per_sec.push(f("ops_per_sec"));
+            cell.p50_us.push(f("p50_us"));
+            cell.p99_us.push(f("p99_us"));
+            cell.errors += (f("errors") + f("preload_errors").max(0.0)) as u64;
+            cell.wait_short += f("wait_short").max(0.0) as u64;
+            cell.runs += 1;
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<14} {:<8} {:>5} {:>12} {:>9} {:>9} {:>7} {:>5}",
+        "target", "workload", "conc", "ops/s", "p50 ms", "p99 ms", "errors", "runs"
+    );
+    let mut warn = Vec::new();
+    for key in &order {
+        let c = &cells[key];
+        let _ = writeln!(
+            out,
+            "{:<14} {:<8} {:>5} {:>12.0} {:>9.3} {:>9.3} {:>7} {:>5}",
+            key.0,
+            key.1,
+            key.2,
+            median(&c.ops_per_sec),
+            median(&c.p50_us) / 1000.0,
+            median(&c.p99_us) / 1000.0,
+            c.errors,
+            c.runs
+        );
+        if c.wait_short > 0 {
+            warn.push(format!(
+                "{} {} c{}: {} WAIT replies counted fewer replicas than asked for",
+                key.0, key.1, key.2, c.wait_short
+            ));
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "ratios {s} / baseline, medians (ops/s: >1 means {s} is faster; p50, p99: <1 means {s} is quicker)",
+        s = args.subject
+    );
+    let header = format!(
+        "{:<14} {:>5}   {:<26} {:<26}",
+        "",
+        "",
+        format!("vs {}", args.durable),
+        format!("vs {}", args.plain)
+    );
+    let _ = writeln!(out, "{}", header.trim_end());
+    let _ = writeln!(
+        out,
+        "{:<14} {:>5}   {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "workload", "conc", "ops/s", "p50", "p99", "ops/s", "p50", "p99"
+    );
+    let mut combos: Vec<(String, u64)> = Vec::new();
+    for (t, w, c) in &order {
+        if t == &args.subject && !combos.contains(&(w.clone(), *c)) {
+            combos.push((w.clone(), *c));
+        }
+    }
+    let ratio = |w: &str, c: u64, base: &str| -> Option<(f64, f64, f64)> {
+        let s = cells.get(&(args.subject.clone(), w.to_string(), c))?;
+        let b = cells.get(&(base.to_string(), w.to_string(), c))?;
+        Some((
+            median(&s.ops_per_sec) / median(&b.ops_per_sec),
+            median(&s.p50_us) / median(&b.p50_us),
+            median(&s.p99_us) / median(&b.p99_us),
+        ))
+    };
+    let fmt = |r: Option<(f64, f64, f64)>| match r {
+        Some((o, p50, p99)) => format!("{o:>8.3} {p50:>8.2} {p99:>8.2}"),
+        None => format!("{:>8} {:>8} {:>8}", "-", "-", "-"),
+    };
+    for (w, c) in &combos {
+        let _ = writeln!(
+            out,
+            "{:<14} {:>5}   {} {}",
+            w,
+            c,
+            fmt(ratio(w, *c, &args.durable)),
+            fmt(ratio(w, *c, &args.plain))
+        );
+    }
+    if let Some(max_c) = combos
+        .iter()
+        .filter(|(w, _)| w == "set")
+        .map(|(_, c)| *c)
+        .max()
+    {
+        if let Some((o, _, _)) = ratio("set", max_c, &args.durable) {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "goal: durable SET at c{max_c}: {}/{} = {o:.2} (goal >= {}): {}",
+                args.subject,
+                args.durable,
+                args.goal,
+                if o >= args.goal { "MET" } else { "NOT MET" }
+            );
+        }
+    }
+    let errors: u64 = cells.values().map(|c| c.errors).sum();
+    if errors > 0 {
+        warn.push(format!(
+            "{errors} errors in total: see first_error in the JSON lines"
+        ));
+    }
+    for w in warn {
+        let _ = writeln!(out, "WARNING: {w}");
+    }
+    print!("{out}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_resp2_and_resp3_replies() {
+        let buf = b"*3\r\n:1\r\n$3\r\nfoo\r\n%1\r\n+a\r\n_\r\n";
+        let (v, used) = parse(buf, 0).unwrap().unwrap();
+        assert_eq!(used, buf.len());
+        assert_eq!(
+            v,
+            Value::Array(vec![
+                Value::Int(1),
+                Value::Bulk(Bytes::from_static(b"foo")),
+                Value::Array(vec![Value::Simple(Bytes::from_static(b"a")), Value::Nil]),
+            ])
+        );
+        assert!(parse(b"$5\r\nhel", 0).unwrap().is_none());
+        assert!(parse(b"*2\r\n:1\r\n", 0).unwrap().is_none());
+        assert_eq!(parse(b"$-1\r\n", 0).unwrap().unwrap(), (Value::Nil, 5));
+    }
+
+    #[test]
+    fn parses_moved() {
+        let (slot, addr) = parse_moved(b"MOVED 3999 127.0.0.1:7102").unwrap();
+        assert_eq!(slot, 3999);
+        assert_eq!(&*addr, "127.0.0.1:7102");
+        assert!(parse_moved(b"ERR nope").is_none());
+    }
+
+    #[test]
+    fn percentiles_and_medians() {
+        let v: Vec<u64> = (1..=100).map(|x| x * 1000).collect();
+        assert_eq!(percentile(&v, 50.0), 50.0);
+        assert_eq!(percentile(&v, 99.0), 99.0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn report_reads_what_run_writes() {
+        let line = format!(
+            "{{\"target\":{},\"ops_per_sec\":12.5,\"wait\":null,\"first_error\":{}}}",
+            json_str("redis+WAIT"),
+            json_str("MOVED \"x\"\n")
+        );
+        let obj = parse_flat_object(&line).unwrap();
+        assert_eq!(obj["target"], Json::Str("redis+WAIT".into()));
+        assert_eq!(obj["ops_per_sec"], Json::Num(12.5));
+        assert_eq!(obj["wait"], Json::Other);
+        assert_eq!(obj["first_error"], Json::Str("MOVED \"x\"\n".into()));
+    }
+}
