@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,openraft=warn,sled=warn".into()),
+                .unwrap_or_else(|_| "info,openraft=error,sled=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

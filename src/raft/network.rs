@@ -206,18 +206,28 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         let client = self.client();
         Box::pin(async move {
             let mut client = client?;
-            let outbound = input.filter_map(move |req| {
-                let envelope = peers.envelope(group, &req);
-                async move {
-                    match envelope {
-                        Ok(e) => Some(e),
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot encode append request");
-                            None
+            // Pull the first request before connecting: openraft applies its replication
+            // backoff while producing requests, so a peer that is down is retried at the
+            // backoff's pace instead of in a tight reconnect loop.
+            let mut input = input;
+            let Some(first) = input.next().await else {
+                let empty: openraft::base::BoxStream<'s, _> = Box::pin(futures::stream::empty());
+                return Ok(empty);
+            };
+            let outbound = futures::stream::iter([first])
+                .chain(input)
+                .filter_map(move |req| {
+                    let envelope = peers.envelope(group, &req);
+                    async move {
+                        match envelope {
+                            Ok(e) => Some(e),
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot encode append request");
+                                None
+                            }
                         }
                     }
-                }
-            });
+                });
             let response = client
                 .stream_append(outbound)
                 .await
