@@ -20,6 +20,15 @@
 (* at any time: it keeps its durable state (currentTerm, votedFor, log)    *)
 (* and loses everything else.                                              *)
 (*                                                                         *)
+(* Replies: only replies that change their receiver's state are modelled *)
+(* (a granted vote, a successful append, a heartbeat answer in the        *)
+(* sender's term).  A Raft refusal carries nothing but the refuser's      *)
+(* newer term, which makes a stale leader or candidate step down sooner.  *)
+(* In the model it steps down on the first request of that newer term it  *)
+(* receives instead (every candidate and leader may send to every server).*)
+(* When a stale server steps down only affects liveness: until then every *)
+(* request it sends is refused by the servers that have moved on.         *)
+(*                                                                         *)
 (* The Bug* constants each break exactly one rule.  They are all FALSE in  *)
 (* the correct configuration; the broken configurations (MC_*.cfg) turn    *)
 (* on one each to show that the invariants below are not vacuous.          *)
@@ -31,7 +40,11 @@ CONSTANTS
     Value,       \* the values clients write to the key; each is written once
     Nil,         \* model value: "voted for nobody"
     MaxTerm,     \* bound for TLC: no server starts an election beyond this term
-    MaxMsgs      \* bound for TLC (used by the state constraint in MCSlotRaft)
+    MaxMsgs,     \* bound for TLC (used by the state constraint in MCSlotRaft)
+    CanCrash,    \* TRUE: servers may crash and restart (any number of times)
+    NetFaults,   \* TRUE: the network loses and duplicates messages (it
+                 \*   always reorders them); FALSE only in bug-hunting configs
+    MaxReads     \* bound for TLC: ReadIndex reads per behaviour (0 or 1)
 
 CONSTANTS
     BugAckBeforeCommit,  \* reply to the client once the entry is in the leader's log
@@ -43,7 +56,8 @@ CONSTANTS
     BugReadNoConfirm     \* serve a read from the leader's local applied state,
                          \*   without ReadIndex's quorum confirmation
 
-ASSUME MaxTerm \in Nat /\ MaxMsgs \in Nat
+ASSUME MaxTerm \in Nat /\ MaxMsgs \in Nat /\ CanCrash \in BOOLEAN /\ NetFaults \in BOOLEAN
+ASSUME MaxReads \in {0, 1}
 ASSUME Nil \notin Server
 ASSUME \A b \in {BugAckBeforeCommit, BugLogNotDurable, BugVoteNotDurable,
                  BugCommitOldTerm, BugReadNoConfirm} : b \in BOOLEAN
@@ -105,7 +119,7 @@ ReadFinished == [NoRead EXCEPT !.phase = "finished"]
 \* consume m or leave it in the network, so that it can be delivered again
 \* (duplication).  Drop below models loss.
 Reply(m, out) == \/ msgs' = (msgs \ {m}) \cup out
-                 \/ msgs' = msgs \cup out
+                 \/ NetFaults /\ msgs' = msgs \cup out
 
 \* Volatile state of server i after it (re)becomes a follower.
 BecomeFollower(i) ==
@@ -134,29 +148,35 @@ Init ==
 ----------------------------------------------------------------------------
 (* Elections (Raft section 5.2, 5.4.1). *)
 
-\* Server i's election timer fires: it starts an election in the next term
-\* and votes for itself (the vote is persisted before any RequestVote is
-\* sent).  A leader never times out; it leaves office by crashing or by
-\* seeing a higher term.
-Timeout(i) ==
-    /\ role[i] \in {Follower, Candidate}
+\* A request for i's vote in term t, describing i's log.
+RequestVoteMsg(i, j, t) ==
+    [mtype |-> "RequestVote", term |-> t, lastTerm |-> LastTerm(log[i]),
+     lastIdx |-> Len(log[i]), src |-> i, dst |-> j]
+
+\* Server i's election timer fires: it starts an election in the next term,
+\* votes for itself (the vote is persisted before any RequestVote is sent)
+\* and sends a RequestVote to peer k (RequestVote below sends the others;
+\* sending one at once is a local step and the network may delay it).  Timers are local and arbitrary, so any server may do this at any
+\* time; Raft's safety does not depend on when.  The model lets a leader do
+\* it too (a leader that stepped down, e.g. after losing touch with its
+\* quorum or on a leader transfer, and then timed out): a superset of what
+\* openraft does, so safety shown here holds for openraft's behaviours.
+Timeout(i, k) ==
     /\ currentTerm[i] < MaxTerm
+    /\ k /= i
     /\ currentTerm'  = [currentTerm  EXCEPT ![i] = @ + 1]
     /\ votedFor'     = [votedFor     EXCEPT ![i] = i]
     /\ role'         = [role         EXCEPT ![i] = Candidate]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
-    /\ UNCHANGED <<log, matchIndex, commitIndex, msgs, proposed, acked,
-                   committed, applied, rd>>
+    /\ matchIndex'   = [matchIndex   EXCEPT ![i] = [j \in Server |-> 0]]
+    /\ msgs' = msgs \cup {RequestVoteMsg(i, k, currentTerm[i] + 1)}
+    /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied, rd>>
 
-\* Candidate i asks j for its vote (sent again if the request was lost).
+\* Candidate i asks j for its vote (again, if the request was lost).
 RequestVote(i, j) ==
     /\ role[i] = Candidate
     /\ j /= i
-    /\ msgs' = msgs \cup {[mtype   |-> "RequestVote",
-                           term    |-> currentTerm[i],
-                           lastTerm |-> LastTerm(log[i]),
-                           lastIdx  |-> Len(log[i]),
-                           src |-> i, dst |-> j]}
+    /\ msgs' = msgs \cup {RequestVoteMsg(i, j, currentTerm[i])}
     /\ UNCHANGED <<serverVars, proposed, acked, committed, applied, rd>>
 
 \* Server i handles a RequestVote.  It first adopts a higher term (and then
@@ -179,24 +199,16 @@ HandleRequestVote(m) ==
     /\ IF m.term > currentTerm[i]
          THEN BecomeFollower(i)
          ELSE UNCHANGED <<role, votesGranted, matchIndex>>
-    /\ Reply(m, {[mtype |-> "RequestVoteResp", term |-> t, granted |-> grant,
-                  src |-> i, dst |-> m.src]})
+    /\ Reply(m, IF grant
+                THEN {[mtype |-> "RequestVoteResp", term |-> t, src |-> i, dst |-> m.src]}
+                ELSE {})
     /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied, rd>>
-
-\* A server that sees a higher term in a response adopts it and steps down.
-StepDown(i, t) ==
-    /\ currentTerm' = [currentTerm EXCEPT ![i] = t]
-    /\ votedFor'    = [votedFor    EXCEPT ![i] = Nil]
-    /\ BecomeFollower(i)
 
 \* Candidate i counts a vote; with a quorum it becomes leader at once.
 HandleRequestVoteResp(m) ==
     LET i == m.dst IN
     /\ m.mtype = "RequestVoteResp"
-    /\ IF m.term > currentTerm[i] THEN
-          /\ StepDown(i, m.term)
-          /\ UNCHANGED <<log, commitIndex>>
-       ELSE IF m.term = currentTerm[i] /\ role[i] = Candidate /\ m.granted THEN
+    /\ IF m.term = currentTerm[i] /\ role[i] = Candidate THEN
           LET votes == votesGranted[i] \cup {m.src} IN
           /\ votesGranted' = [votesGranted EXCEPT ![i] = votes]
           /\ IF Quorum(votes)
@@ -205,7 +217,7 @@ HandleRequestVoteResp(m) ==
                                          [j \in Server |-> 0]]
                ELSE UNCHANGED <<role, matchIndex>>
           /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex>>
-       ELSE UNCHANGED serverVars                  \* stale or a refusal
+       ELSE UNCHANGED serverVars                  \* stale: ignored
     /\ Reply(m, {})
     /\ UNCHANGED <<proposed, acked, committed, applied, rd>>
 
@@ -254,7 +266,7 @@ MergeLog(l, prev, ents) ==
             IN SubSeq(l, 1, prev + k - 1) \o SubSeq(ents, k, Len(ents))
 
 \* Server j handles an AppendEntries.  A request from an older term is
-\* refused with j's term (so that the stale leader steps down).  Otherwise j
+\* ignored (see "Replies" in the header).  Otherwise j
 \* adopts the term, follows the sender, and if its log contains the entry
 \* at prevIdx with prevTerm it merges the entries (durably: append + fsync
 \* before the reply), advances its commit index to what the leader says
@@ -272,9 +284,7 @@ HandleAppendEntries(m) ==
     IN
     /\ m.mtype = "AppendEntries"
     /\ IF m.term < currentTerm[j] THEN
-          /\ Reply(m, {[mtype |-> "AppendEntriesResp", term |-> currentTerm[j],
-                        success |-> FALSE, match |-> 0,
-                        src |-> j, dst |-> m.src]})
+          /\ Reply(m, {})
           /\ UNCHANGED <<serverVars, applied>>
        ELSE
           /\ currentTerm' = [currentTerm EXCEPT ![j] = m.term]
@@ -289,7 +299,7 @@ HandleAppendEntries(m) ==
                 /\ applied'     = applied \cup
                        {<<k, newLog[k]>> : k \in commitIndex[j]+1..newCommit}
                 /\ Reply(m, {[mtype |-> "AppendEntriesResp", term |-> m.term,
-                              success |-> TRUE, match |-> lastNew,
+                              match |-> lastNew,
                               src |-> j, dst |-> m.src]})
              ELSE
                 /\ Reply(m, {})
@@ -303,10 +313,7 @@ HandleAppendEntries(m) ==
 HandleAppendEntriesResp(m) ==
     LET i == m.dst IN
     /\ m.mtype = "AppendEntriesResp"
-    /\ IF m.term > currentTerm[i] THEN
-          /\ StepDown(i, m.term)
-          /\ UNCHANGED <<log, commitIndex, committed, applied>>
-       ELSE IF m.term = currentTerm[i] /\ role[i] = Leader /\ m.success THEN
+    /\ IF m.term = currentTerm[i] /\ role[i] = Leader THEN
           LET mi == [matchIndex[i] EXCEPT ![m.src] = Max(@, m.match)]
               Agree(N) == {i} \cup {k \in Server \ {i} : mi[k] >= N}
               Ok(N) == /\ Quorum(Agree(N))
@@ -327,16 +334,17 @@ HandleAppendEntriesResp(m) ==
     /\ Reply(m, {})
     /\ UNCHANGED <<proposed, acked, rd>>
 
-\* Leader i acknowledges the write of v to the client that sent it: v was
-\* proposed by i in its current term, and the entry is committed and
-\* applied on i (DESIGN.md rule 1).  With BugAckBeforeCommit it replies as
-\* soon as the entry is in its own log.
+\* Leader i acknowledges the write of v: the entry is committed and applied
+\* on i (DESIGN.md rule 1).  With BugAckBeforeCommit it replies as soon as
+\* the entry is in its own log.  openraft only answers the client of an
+\* entry the same leader proposed in its current term; the model lets any
+\* leader answer for any entry it has applied (as if the client retried
+\* through it and the retry was recognised), a superset of behaviours.
 ClientAck(i, v) ==
     /\ role[i] = Leader
     /\ v \notin {a.val : a \in acked}
     /\ \E k \in 1..Len(log[i]) :
           /\ log[i][k].val = v
-          /\ log[i][k].term = currentTerm[i]
           /\ k <= commitIndex[i] \/ BugAckBeforeCommit
           /\ acked' = acked \cup {[val |-> v, term |-> currentTerm[i], idx |-> k]}
     /\ UNCHANGED <<serverVars, msgs, proposed, committed, applied, rd>>
@@ -355,6 +363,7 @@ CommittedInOwnTerm(i) ==
 \* seen is what has been acknowledged before the read started.
 ReadStart(i) ==
     /\ rd.phase = "idle"
+    /\ MaxReads > 0
     /\ role[i] = Leader
     /\ CommittedInOwnTerm(i) \/ BugReadNoConfirm
     /\ rd' = [phase |-> "pending", srv |-> i, term |-> currentTerm[i],
@@ -378,7 +387,8 @@ HandleHeartbeat(m) ==
     LET j == m.dst IN
     /\ m.mtype = "Heartbeat"
     /\ IF m.term < currentTerm[j] THEN
-          UNCHANGED serverVars
+          /\ UNCHANGED serverVars
+          /\ Reply(m, {})
        ELSE
           /\ currentTerm' = [currentTerm EXCEPT ![j] = m.term]
           /\ votedFor'    = [votedFor EXCEPT ![j] =
@@ -387,22 +397,19 @@ HandleHeartbeat(m) ==
                THEN UNCHANGED <<role, votesGranted, matchIndex>>
                ELSE BecomeFollower(j)
           /\ UNCHANGED <<log, commitIndex>>
-    /\ Reply(m, {[mtype |-> "HeartbeatResp", term |-> Max(m.term, currentTerm[j]),
-                  src |-> j, dst |-> m.src]})
+          /\ Reply(m, {[mtype |-> "HeartbeatResp", term |-> m.term,
+                        src |-> j, dst |-> m.src]})
     /\ UNCHANGED <<proposed, acked, committed, applied, rd>>
 
+\* Leader i counts a confirmation of the read's term.
 HandleHeartbeatResp(m) ==
     LET i == m.dst IN
     /\ m.mtype = "HeartbeatResp"
-    /\ IF m.term > currentTerm[i] THEN
-          /\ StepDown(i, m.term)
-          /\ UNCHANGED <<log, commitIndex, rd>>
-       ELSE
-          /\ IF rd.phase = "pending" /\ rd.srv = i /\ rd.term = m.term
-                /\ currentTerm[i] = m.term
-               THEN rd' = [rd EXCEPT !.confirm = @ \cup {m.src}]
-               ELSE UNCHANGED rd
-          /\ UNCHANGED serverVars
+    /\ IF /\ rd.phase = "pending" /\ rd.srv = i /\ rd.term = m.term
+          /\ currentTerm[i] = m.term
+         THEN rd' = [rd EXCEPT !.confirm = @ \cup {m.src}]
+         ELSE UNCHANGED rd
+    /\ UNCHANGED serverVars
     /\ Reply(m, {})
     /\ UNCHANGED <<proposed, acked, committed, applied>>
 
@@ -432,6 +439,7 @@ ReadAnswer ==
 \* With BugVoteNotDurable the vote is lost; with BugLogNotDurable any suffix
 \* of the log that had not reached the disk is lost.
 Restart(i) ==
+    /\ CanCrash
     /\ role'         = [role         EXCEPT ![i] = Follower]
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ matchIndex'   = [matchIndex   EXCEPT ![i] = [j \in Server |-> 0]]
@@ -446,6 +454,7 @@ Restart(i) ==
 
 \* The network loses a message (a partition is a sustained loss).
 Drop(m) ==
+    /\ NetFaults
     /\ msgs' = msgs \ {m}
     /\ UNCHANGED <<serverVars, proposed, acked, committed, applied, rd>>
 
@@ -458,7 +467,7 @@ Receive(m) ==
     \/ HandleHeartbeatResp(m)
 
 Next ==
-    \/ \E i \in Server : Timeout(i)
+    \/ \E i, k \in Server : Timeout(i, k)
     \/ \E i, j \in Server : RequestVote(i, j)
     \/ \E i \in Server, v \in Value : ClientWrite(i, v)
     \/ \E i, j \in Server : \E prev \in 0..Len(log[i]) : AppendEntries(i, j, prev)
@@ -466,9 +475,9 @@ Next ==
     \/ \E i \in Server : ReadStart(i)
     \/ \E i, j \in Server : ReadHeartbeat(i, j)
     \/ ReadAnswer
-    \/ \E i \in Server : Restart(i)
     \/ \E m \in msgs : Receive(m)
     \/ \E m \in msgs : Drop(m)
+    \/ \E i \in Server : Restart(i)
 
 Spec == Init /\ [][Next]_vars
 
