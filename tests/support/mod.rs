@@ -48,6 +48,7 @@ impl NodeProc {
             .unwrap();
         let child = Command::new(SERVER)
             .args(&self.args)
+            .envs(std::env::var("SLOTRAFT_TEST_RUST_LOG").map(|v| ("RUST_LOG", v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
