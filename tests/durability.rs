@@ -80,6 +80,9 @@ fn reply_follows_fdatasync() {
     for m in &markers {
         assert_eq!(raw_request(&mut s, &["SET", "k", m]), "+OK\r\n");
     }
+    // A value this large becomes a separate sled blob file, which sled itself never syncs.
+    let big = "b".repeat(300 * 1024);
+    assert_eq!(raw_request(&mut s, &["SET", "big-marker", &big]), "+OK\r\n");
     let _ = Command::new("kill")
         .arg("-9")
         .arg(child.id().to_string())
@@ -87,6 +90,21 @@ fn reply_follows_fdatasync() {
     let _ = child.wait();
     let text = std::fs::read_to_string(&trace).unwrap();
     let lines: Vec<&str> = text.lines().collect();
+    let request = lines
+        .iter()
+        .position(|l| l.contains("big-marker"))
+        .expect("big SET in the trace");
+    let reply = lines[request..]
+        .iter()
+        .position(|l| l.contains("+OK\\r\\n"))
+        .map(|i| i + request)
+        .expect("reply to the big SET");
+    assert!(
+        lines[request..reply]
+            .iter()
+            .any(|l| l.contains("fsync(") && !l.contains("unfinished")),
+        "the blob file holding a large value was not fsynced before +OK"
+    );
     for m in &markers {
         let request = lines.iter().position(|l| {
             l.contains(m.as_str()) && (l.contains("read(") || l.contains("recvfrom("))

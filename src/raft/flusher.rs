@@ -45,7 +45,15 @@ pub struct FlusherStats {
 pub struct FlusherHandle {
     tx: mpsc::Sender<Waiter>,
     stats: Arc<FlusherStats>,
+    /// Set when a value big enough to become a sled blob file was written since the last
+    /// sync; only then does the next sync look for new blob files (a directory scan per sync
+    /// would cost four syscalls for nothing).
+    large_write: Arc<AtomicBool>,
 }
+
+/// sled 0.34 stores a message in its own blob file when it exceeds a quarter of a segment
+/// (512 KiB by default); anything at least this large may have become one.
+pub const BLOB_CANDIDATE_BYTES: usize = 64 * 1024;
 
 impl FlusherHandle {
     /// Starts the flusher thread for the sled database stored in `dir`.
@@ -55,12 +63,26 @@ impl FlusherHandle {
     pub fn start(db: sled::Db, dir: &Path, fail_sync: Arc<AtomicBool>) -> io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(FlusherStats::default());
-        let mut syncer = Syncer::new(db, dir, fail_sync)?;
+        // Blobs may exist from before a restart: check once at the first sync.
+        let large_write = Arc::new(AtomicBool::new(true));
+        let mut syncer = Syncer::new(db, dir, fail_sync, large_write.clone())?;
         let thread_stats = stats.clone();
         std::thread::Builder::new()
             .name("slotraft-flusher".into())
             .spawn(move || run(rx, &mut syncer, &thread_stats))?;
-        Ok(Self { tx, stats })
+        Ok(Self {
+            tx,
+            stats,
+            large_write,
+        })
+    }
+
+    /// Tells the flusher that a write of `len` bytes was made, so it knows whether sled may
+    /// have created a blob file that needs its own fsync.
+    pub fn note_write_len(&self, len: usize) {
+        if len >= BLOB_CANDIDATE_BYTES {
+            self.large_write.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Completes `callback` once everything written to sled before this call is durable.
@@ -121,10 +143,16 @@ struct Syncer {
     /// Blob files already synced; blob files are written once and never modified.
     synced_blobs: HashSet<std::ffi::OsString>,
     fail_sync: Arc<AtomicBool>,
+    large_write: Arc<AtomicBool>,
 }
 
 impl Syncer {
-    fn new(db: sled::Db, dir: &Path, fail_sync: Arc<AtomicBool>) -> io::Result<Self> {
+    fn new(
+        db: sled::Db,
+        dir: &Path,
+        fail_sync: Arc<AtomicBool>,
+        large_write: Arc<AtomicBool>,
+    ) -> io::Result<Self> {
         let main_file = File::open(dir.join("db"))?;
         Ok(Self {
             db,
@@ -132,6 +160,7 @@ impl Syncer {
             dir: dir.to_path_buf(),
             synced_blobs: HashSet::new(),
             fail_sync,
+            large_write,
         })
     }
 
@@ -141,7 +170,15 @@ impl Syncer {
         }
         self.db.flush().map_err(io::Error::other)?;
         self.main_file.sync_data()?;
-        self.sync_new_blobs()
+        // Cleared before scanning: a large write racing with this scan sets it again and is
+        // caught by the next sync, which its own waiter waits for.
+        if self.large_write.swap(false, Ordering::SeqCst) {
+            if let Err(e) = self.sync_new_blobs() {
+                self.large_write.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     fn sync_new_blobs(&mut self) -> io::Result<()> {
