@@ -32,6 +32,8 @@ pub struct NodeProc {
     pub args: Vec<String>,
     pub child: Option<Child>,
     pub log: PathBuf,
+    /// `RUST_LOG` for this node.
+    pub log_filter: String,
 }
 
 impl NodeProc {
@@ -48,7 +50,7 @@ impl NodeProc {
             .unwrap();
         let child = Command::new(SERVER)
             .args(&self.args)
-            .envs(std::env::var("SLOTRAFT_TEST_RUST_LOG").map(|v| ("RUST_LOG", v)))
+            .env("RUST_LOG", &self.log_filter)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -102,6 +104,11 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `n` nodes that form one cluster; `extra` is appended to every node's arguments.
     pub fn start(n: usize, extra: &[&str]) -> Cluster {
+        Self::start_with_log_filter(n, extra, "info,openraft=error")
+    }
+
+    /// Like `start`, with the nodes' `RUST_LOG` set to `filter`.
+    pub fn start_with_log_filter(n: usize, extra: &[&str], filter: &str) -> Cluster {
         let tmp = tempfile::tempdir().unwrap();
         let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
         let initial: Vec<String> = ports
@@ -140,6 +147,7 @@ impl Cluster {
                 args,
                 child: None,
                 log,
+                log_filter: filter.to_string(),
             };
             node.start();
             nodes.push(node);
