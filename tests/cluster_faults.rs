@@ -328,3 +328,28 @@ fn down_peer_is_retried_with_backoff() {
         "the down peer was never even tried (is the log level WARN?)"
     );
 }
+
+/// Fault: `kill -9` of a single-node cluster (the default deployment), then a restart.
+/// Asserts: every acknowledged write, including deadlines set by EXPIRE, is there afterwards.
+#[test]
+fn single_node_acknowledged_writes_survive_kill_9() {
+    let mut cluster = Cluster::start(1, &[]);
+    let mut client = RoutedClient::new(cluster.addrs());
+    let acked = write_keys(&mut client, "solo", 300);
+    assert_eq!(acked.len(), 300);
+    assert!(matches!(
+        client.run(redis::cmd("EXPIRE").arg("solo:0").arg(1000)),
+        Outcome::Ok(Value::Int(1))
+    ));
+    cluster.node(1).kill();
+    cluster.node(1).start();
+    cluster.wait_healthy(Duration::from_secs(30));
+    assert_all_readable(&cluster, &acked);
+    let mut client = RoutedClient::new(cluster.addrs());
+    match client.run(redis::cmd("TTL").arg("solo:0")) {
+        Outcome::Ok(Value::Int(ttl)) => {
+            assert!((990..=1000).contains(&ttl), "TTL after restart: {ttl}")
+        }
+        other => panic!("TTL after restart: {other:?}"),
+    }
+}
