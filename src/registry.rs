@@ -28,7 +28,8 @@ impl Group {
     /// The leader as this node currently believes it to be (may be stale; writes and
     /// linearizable reads confirm it through openraft).
     pub fn current_leader(&self) -> Option<NodeId> {
-        self.metrics().current_leader
+        // Read one field and release the borrow at once (on every command: no full clone).
+        self.raft.metrics().borrow_watched().current_leader
     }
 
     /// A copy of the group's Raft metrics.
