@@ -44,7 +44,7 @@ CONSTANTS
     CanCrash,    \* TRUE: servers may crash and restart (any number of times)
     NetFaults,   \* TRUE: the network loses and duplicates messages (it
                  \*   always reorders them); FALSE only in bug-hunting configs
-    MaxReads     \* bound for TLC: ReadIndex reads per behaviour (0 or 1)
+    CanRead      \* TRUE: clients read (through ReadIndex)
 
 CONSTANTS
     BugAckBeforeCommit,  \* reply to the client once the entry is in the leader's log
@@ -57,7 +57,7 @@ CONSTANTS
                          \*   without ReadIndex's quorum confirmation
 
 ASSUME MaxTerm \in Nat /\ MaxMsgs \in Nat /\ CanCrash \in BOOLEAN /\ NetFaults \in BOOLEAN
-ASSUME MaxReads \in {0, 1}
+ASSUME CanRead \in BOOLEAN
 ASSUME Nil \notin Server
 ASSUME \A b \in {BugAckBeforeCommit, BugLogNotDurable, BugVoteNotDurable,
                  BugCommitOldTerm, BugReadNoConfirm} : b \in BOOLEAN
@@ -86,12 +86,12 @@ VARIABLES
     acked,         \* acknowledged writes: [val, term of the acking leader, idx]
     committed,     \* every commit a leader made: [idx, ent, term of that leader]
     applied,       \* every <<idx, entry>> any server ever applied
-    rd             \* the ReadIndex read of this behaviour (at most one)
+    rd             \* the ReadIndex read in progress, if any
 
 serverVars == <<currentTerm, votedFor, log, role, votesGranted, matchIndex,
                 commitIndex>>
 vars == <<currentTerm, votedFor, log, role, votesGranted, matchIndex,
-          commitIndex, msgs, proposed, acked, committed, applied, rd>>
+          commitIndex, msgs, proposed, acked, committed, applied>>
 
 ----------------------------------------------------------------------------
 (* Helpers *)
@@ -110,16 +110,21 @@ AppliedVals(l, n) == {l[k].val : k \in 1..n}
 
 Entry == [term : 1..MaxTerm, val : Value]
 
-\* A read that has not started / one in progress / one that was answered.
+\* No read in progress.
 NoRead == [phase |-> "idle", srv |-> Nil, term |-> 0, idx |-> 0,
            seen |-> {}, confirm |-> {}]
-ReadFinished == [NoRead EXCEPT !.phase = "finished"]
 
-\* Receiving a message m and sending the set of replies out.  A handler may
-\* consume m or leave it in the network, so that it can be delivered again
-\* (duplication).  Drop below models loss.
+\* Receiving a request m and sending the set of replies out.  The handler
+\* may consume m or leave it in the network, so that it can be delivered
+\* again (duplication).  Drop below models loss.
 Reply(m, out) == \/ msgs' = (msgs \ {m}) \cup out
                  \/ NetFaults /\ msgs' = msgs \cup out
+
+\* Receiving a response m.  Responses are idempotent at their receiver (a
+\* vote counted twice, a match index raised to the same value, a read
+\* confirmed twice change nothing), so delivering one twice is the same as
+\* delivering it once: responses are consumed; they can still be lost.
+Consume(m) == msgs' = msgs \ {m}
 
 \* Volatile state of server i after it (re)becomes a follower.
 BecomeFollower(i) ==
@@ -153,6 +158,10 @@ RequestVoteMsg(i, j, t) ==
     [mtype |-> "RequestVote", term |-> t, lastTerm |-> LastTerm(log[i]),
      lastIdx |-> Len(log[i]), src |-> i, dst |-> j]
 
+\* A ReadIndex heartbeat from leader i to j.
+HeartbeatMsg(i, j) == [mtype |-> "Heartbeat", term |-> currentTerm[i],
+                       src |-> i, dst |-> j]
+
 \* Server i's election timer fires: it starts an election in the next term,
 \* votes for itself (the vote is persisted before any RequestVote is sent)
 \* and sends a RequestVote to peer k (RequestVote below sends the others;
@@ -170,14 +179,14 @@ Timeout(i, k) ==
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {i}]
     /\ matchIndex'   = [matchIndex   EXCEPT ![i] = [j \in Server |-> 0]]
     /\ msgs' = msgs \cup {RequestVoteMsg(i, k, currentTerm[i] + 1)}
-    /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied>>
 
 \* Candidate i asks j for its vote (again, if the request was lost).
 RequestVote(i, j) ==
     /\ role[i] = Candidate
     /\ j /= i
     /\ msgs' = msgs \cup {RequestVoteMsg(i, j, currentTerm[i])}
-    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
 
 \* Server i handles a RequestVote.  It first adopts a higher term (and then
 \* has voted for nobody in it).  It grants the vote if the request is for
@@ -202,7 +211,7 @@ HandleRequestVote(m) ==
     /\ Reply(m, IF grant
                 THEN {[mtype |-> "RequestVoteResp", term |-> t, src |-> i, dst |-> m.src]}
                 ELSE {})
-    /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied>>
 
 \* Candidate i counts a vote; with a quorum it becomes leader at once.
 HandleRequestVoteResp(m) ==
@@ -218,8 +227,8 @@ HandleRequestVoteResp(m) ==
                ELSE UNCHANGED <<role, matchIndex>>
           /\ UNCHANGED <<currentTerm, votedFor, log, commitIndex>>
        ELSE UNCHANGED serverVars                  \* stale: ignored
-    /\ Reply(m, {})
-    /\ UNCHANGED <<proposed, acked, committed, applied, rd>>
+    /\ Consume(m)
+    /\ UNCHANGED <<proposed, acked, committed, applied>>
 
 ----------------------------------------------------------------------------
 (* Client writes and log replication (Raft section 5.3, 5.4.2). *)
@@ -234,15 +243,18 @@ ClientWrite(i, v) ==
                                                  val  |-> v])]
     /\ proposed' = proposed \cup {v}
     /\ UNCHANGED <<currentTerm, votedFor, role, votesGranted, matchIndex,
-                   commitIndex, msgs, acked, committed, applied, rd>>
+                   commitIndex, msgs, acked, committed, applied>>
 
-\* Leader i sends j the suffix of its log after index prev (the model lets
-\* the leader pick any prev, which covers every value of nextIndex; prev =
-\* Len(log[i]) is a heartbeat).  It carries the leader's commit index.
+\* Leader i sends j the suffix of its log after index prev = nextIndex - 1.
+\* The model lets the leader pick any prev from what it knows j stores
+\* (matchIndex) up to the end of its log: that covers every value Raft's
+\* nextIndex can have (it starts past the end, is lowered on a refusal and
+\* never drops below matchIndex + 1).  prev = Len(log[i]) is a heartbeat.
+\* The request carries the leader's commit index.
 AppendEntries(i, j, prev) ==
     /\ role[i] = Leader
     /\ j /= i
-    /\ prev \in 0..Len(log[i])
+    /\ prev \in matchIndex[i][j]..Len(log[i])
     /\ msgs' = msgs \cup
           {[mtype    |-> "AppendEntries",
             term     |-> currentTerm[i],
@@ -251,7 +263,7 @@ AppendEntries(i, j, prev) ==
             entries  |-> SubSeq(log[i], prev + 1, Len(log[i])),
             commit   |-> commitIndex[i],
             src |-> i, dst |-> j]}
-    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
 
 \* The log l after receiving entries ents that follow index prev, where l
 \* matches at prev: entries already present (same index, same term) are
@@ -304,7 +316,7 @@ HandleAppendEntries(m) ==
              ELSE
                 /\ Reply(m, {})
                 /\ UNCHANGED <<log, commitIndex, applied>>
-    /\ UNCHANGED <<proposed, acked, committed, rd>>
+    /\ UNCHANGED <<proposed, acked, committed>>
 
 \* Leader i learns that m.src stores its log up to m.match and advances its
 \* commit index to the highest index N stored on a quorum (itself included)
@@ -331,8 +343,8 @@ HandleAppendEntriesResp(m) ==
           /\ applied'     = applied \cup {<<k, log[i][k]>> : k \in newly}
           /\ UNCHANGED <<currentTerm, votedFor, log, role, votesGranted>>
        ELSE UNCHANGED <<serverVars, committed, applied>>
-    /\ Reply(m, {})
-    /\ UNCHANGED <<proposed, acked, rd>>
+    /\ Consume(m)
+    /\ UNCHANGED <<proposed, acked>>
 
 \* Leader i acknowledges the write of v: the entry is committed and applied
 \* on i (DESIGN.md rule 1).  With BugAckBeforeCommit it replies as soon as
@@ -347,42 +359,51 @@ ClientAck(i, v) ==
           /\ log[i][k].val = v
           /\ k <= commitIndex[i] \/ BugAckBeforeCommit
           /\ acked' = acked \cup {[val |-> v, term |-> currentTerm[i], idx |-> k]}
-    /\ UNCHANGED <<serverVars, msgs, proposed, committed, applied, rd>>
+    /\ UNCHANGED <<serverVars, msgs, proposed, committed, applied>>
 
 ----------------------------------------------------------------------------
-(* Linearizable reads: ReadIndex (Raft section 8; openraft                 *)
-(* ensure_linearizable).  The model has one read per behaviour, which may  *)
-(* start at any point; reads do not interact, so one read covers them.     *)
+(* Linearizable reads: ReadIndex (Raft section 6.4; openraft              *)
+(* ensure_linearizable).  One read is in progress at a time (reads do not  *)
+(* interact with each other, so one at a time covers them); a new one may  *)
+(* start once the previous one is over, without bound.                     *)
 
 \* The leader has committed an entry of its own term: only then is its
 \* commit index known to cover everything committed by earlier leaders.
+\* (openraft commits a blank entry at the start of each term for this.)
 CommittedInOwnTerm(i) ==
     \E k \in 1..commitIndex[i] : log[i][k].term = currentTerm[i]
 
-\* A client's read arrives at leader i.  The read index is i's commit index;
-\* seen is what has been acknowledged before the read started.
-ReadStart(i) ==
+\* A read can still be answered only while its server is leader of the
+\* term in which it started.  Once that is over the read is abandoned (the
+\* client gets an error and retries): every step below resets it then.
+ReadLive(r, ro, ct) ==
+    r.phase = "pending" /\ ro[r.srv] = Leader /\ ct[r.srv] = r.term
+
+\* A client's read arrives at leader i.  Its read index is i's commit index,
+\* seen is the set of writes acknowledged before the read started.  The
+\* leader sends the first confirmation heartbeat at once (to k; the others
+\* by ReadHeartbeat), after the read started, so any answer is fresh.
+ReadStart(i, k) ==
+    /\ CanRead
     /\ rd.phase = "idle"
-    /\ MaxReads > 0
     /\ role[i] = Leader
     /\ CommittedInOwnTerm(i) \/ BugReadNoConfirm
+    /\ k /= i
     /\ rd' = [phase |-> "pending", srv |-> i, term |-> currentTerm[i],
               idx |-> commitIndex[i], seen |-> {a.val : a \in acked},
               confirm |-> {i}]
-    /\ UNCHANGED <<serverVars, msgs, proposed, acked, committed, applied>>
+    /\ msgs' = msgs \cup {HeartbeatMsg(i, k)}
+    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
 
-\* The leader confirms it is still leader: a heartbeat to j, sent after the
-\* read started (so any answer to it is fresh).
+\* The leader confirms it is still leader: a heartbeat to j.
 ReadHeartbeat(i, j) ==
     /\ rd.phase = "pending" /\ rd.srv = i
-    /\ role[i] = Leader /\ currentTerm[i] = rd.term
     /\ j /= i
-    /\ msgs' = msgs \cup {[mtype |-> "Heartbeat", term |-> currentTerm[i],
-                           src |-> i, dst |-> j]}
-    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied, rd>>
+    /\ msgs' = msgs \cup {HeartbeatMsg(i, j)}
+    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
 
-\* j answers a heartbeat with its term, adopting the sender's term if newer
-\* (and following a leader of its current term).
+\* j answers a heartbeat of its current or a newer term, adopting the term
+\* (and following the leader of its current term); older ones are ignored.
 HandleHeartbeat(m) ==
     LET j == m.dst IN
     /\ m.mtype = "Heartbeat"
@@ -399,37 +420,29 @@ HandleHeartbeat(m) ==
           /\ UNCHANGED <<log, commitIndex>>
           /\ Reply(m, {[mtype |-> "HeartbeatResp", term |-> m.term,
                         src |-> j, dst |-> m.src]})
-    /\ UNCHANGED <<proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<proposed, acked, committed, applied>>
 
-\* Leader i counts a confirmation of the read's term.
+\* Leader i counts a confirmation of the read's term.  Only the current
+\* read can be confirmed: a server leads a term at most once and holds at
+\* most one read in it, so a response in the read's term is for this read.
 HandleHeartbeatResp(m) ==
     LET i == m.dst IN
     /\ m.mtype = "HeartbeatResp"
-    /\ IF /\ rd.phase = "pending" /\ rd.srv = i /\ rd.term = m.term
-          /\ currentTerm[i] = m.term
+    /\ IF rd.phase = "pending" /\ rd.srv = i /\ rd.term = m.term
          THEN rd' = [rd EXCEPT !.confirm = @ \cup {m.src}]
          ELSE UNCHANGED rd
-    /\ UNCHANGED serverVars
-    /\ Reply(m, {})
-    /\ UNCHANGED <<proposed, acked, committed, applied>>
+    /\ Consume(m)
+    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
 
-\* The read can be answered now: i is still leader in the read's term, a
-\* quorum confirmed that term after the read started, and i has applied up
-\* to the read index.  The answer is i's applied state.
+\* The read can be answered now: a quorum confirmed the read's term after
+\* the read started, and the leader has applied up to the read index.
+\* The answer is the key's value in the leader's applied state.  The model
+\* has no separate answer step: the answer may be given in any state in
+\* which ReadReady holds, and ReadsSeeAckedWrites judges every such state.
 ReadReady ==
-    LET i == rd.srv IN
-    /\ rd.phase = "pending"
-    /\ role[i] = Leader /\ currentTerm[i] = rd.term
+    /\ ReadLive(rd, role, currentTerm)
     /\ Quorum(rd.confirm) \/ BugReadNoConfirm
-    /\ commitIndex[i] >= rd.idx
-
-\* The leader answers with the value of the key in its applied state.  (The
-\* invariant ReadsSeeAckedWrites judges the answer in the state in which it
-\* is given; afterwards the read is forgotten.)
-ReadAnswer ==
-    /\ ReadReady
-    /\ rd' = ReadFinished
-    /\ UNCHANGED <<serverVars, msgs, proposed, acked, committed, applied>>
+    /\ commitIndex[rd.srv] >= rd.idx
 
 ----------------------------------------------------------------------------
 (* Faults *)
@@ -450,34 +463,37 @@ Restart(i) ==
     /\ IF BugLogNotDurable
          THEN \E n \in 0..Len(log[i]) : log' = [log EXCEPT ![i] = SubSeq(@, 1, n)]
          ELSE UNCHANGED log
-    /\ UNCHANGED <<currentTerm, msgs, proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<currentTerm, msgs, proposed, acked, committed, applied>>
 
 \* The network loses a message (a partition is a sustained loss).
 Drop(m) ==
     /\ NetFaults
     /\ msgs' = msgs \ {m}
-    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied, rd>>
+    /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
 
-Receive(m) ==
-    \/ HandleRequestVote(m)
-    \/ HandleRequestVoteResp(m)
-    \/ HandleAppendEntries(m)
-    \/ HandleAppendEntriesResp(m)
-    \/ HandleHeartbeat(m)
-    \/ HandleHeartbeatResp(m)
-
-Next ==
+\* Steps that may end the current read (they change some server's role or
+\* term); the read is abandoned in the same step if they do.
+OtherStep ==
     \/ \E i, k \in Server : Timeout(i, k)
     \/ \E i, j \in Server : RequestVote(i, j)
     \/ \E i \in Server, v \in Value : ClientWrite(i, v)
     \/ \E i, j \in Server : \E prev \in 0..Len(log[i]) : AppendEntries(i, j, prev)
     \/ \E i \in Server, v \in Value : ClientAck(i, v)
-    \/ \E i \in Server : ReadStart(i)
     \/ \E i, j \in Server : ReadHeartbeat(i, j)
-    \/ ReadAnswer
-    \/ \E m \in msgs : Receive(m)
-    \/ \E m \in msgs : Drop(m)
     \/ \E i \in Server : Restart(i)
+    \/ \E m \in msgs : Drop(m)
+    \/ \E m \in msgs : \/ HandleRequestVote(m)
+                       \/ HandleRequestVoteResp(m)
+                       \/ HandleAppendEntries(m)
+                       \/ HandleAppendEntriesResp(m)
+                       \/ HandleHeartbeat(m)
+
+Next ==
+    \/ /\ OtherStep
+       /\ rd' = IF rd.phase = "pending" /\ ~ReadLive(rd, role', currentTerm')
+                THEN NoRead ELSE rd
+    \/ \E i, k \in Server : ReadStart(i, k)
+    \/ \E m \in msgs : HandleHeartbeatResp(m)
 
 Spec == Init /\ [][Next]_vars
 
@@ -493,7 +509,8 @@ TypeOK ==
     /\ matchIndex \in [Server -> [Server -> 0..Cardinality(Value)]]
     /\ \A i \in Server : commitIndex[i] \in 0..Len(log[i])
     /\ proposed \subseteq Value
-    /\ rd.phase \in {"idle", "pending", "finished"}
+    /\ rd.phase \in {"idle", "pending"}
+    /\ rd.phase = "pending" => ReadLive(rd, role, currentTerm)
 
 \* NoLostWrite: the property slotraft exists for.  Once a write has been
 \* acknowledged (by the leader of term a.term, at log index a.idx):
