@@ -91,7 +91,7 @@ VARIABLES
 serverVars == <<currentTerm, votedFor, log, role, votesGranted, matchIndex,
                 commitIndex>>
 vars == <<currentTerm, votedFor, log, role, votesGranted, matchIndex,
-          commitIndex, msgs, proposed, acked, committed, applied>>
+          commitIndex, msgs, proposed, acked, committed, applied, rd>>
 
 ----------------------------------------------------------------------------
 (* Helpers *)
@@ -165,8 +165,9 @@ HeartbeatMsg(i, j) == [mtype |-> "Heartbeat", term |-> currentTerm[i],
 \* Server i's election timer fires: it starts an election in the next term,
 \* votes for itself (the vote is persisted before any RequestVote is sent)
 \* and sends a RequestVote to peer k (RequestVote below sends the others;
-\* sending one at once is a local step and the network may delay it).  Timers are local and arbitrary, so any server may do this at any
-\* time; Raft's safety does not depend on when.  The model lets a leader do
+\* sending one at once is a local step and the network may delay it).
+\* Timers are local and arbitrary, so any server may do this at any time;
+\* Raft's safety does not depend on when.  The model lets a leader do
 \* it too (a leader that stepped down, e.g. after losing touch with its
 \* quorum or on a leader transfer, and then timed out): a superset of what
 \* openraft does, so safety shown here holds for openraft's behaviours.

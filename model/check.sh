@@ -18,6 +18,7 @@ cd "$(dirname "$0")"
 CI_RUNS="
 MC                  MCSlotRaft          pass
 MC_Values2          MCSlotRaft          pass
+MC_Network          MCSlotRaft          pass
 MC_AckBeforeCommit  MCSlotRaft          NoLostWrite
 MC_LogNotDurable    MCSlotRaft          NoLostWrite
 MC_VoteNotDurable   MCSlotRaft          ElectionSafety
@@ -29,6 +30,7 @@ MC_AsyncWaitAll     MCAsyncReplication  NoLostWrite
 "
 LARGE_RUNS="
 MC_Values2Reads     MCSlotRaft          pass
+MC_Terms3Values2    MCSlotRaft          pass
 MC_Large            MCSlotRaft          pass
 "
 
