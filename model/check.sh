@@ -27,6 +27,8 @@ MC_ReadNoConfirm    MCSlotRaft          ReadsSeeAckedWrites
 MC_AsyncNoWait      MCAsyncReplication  NoLostWrite
 MC_AsyncWait        MCAsyncReplication  NoLostWrite
 MC_AsyncWaitAll     MCAsyncReplication  NoLostWrite
+MC_WitnessLeaderAfterAck MCSlotRaft     NoLeaderAfterAck
+MC_WitnessReadAfterAck   MCSlotRaft     NoReadAfterAck
 "
 LARGE_RUNS="
 MC_Values2Reads     MCSlotRaft          pass
@@ -68,7 +70,7 @@ total_start=$(date +%s.%N)
 while read -r cfg module expected; do
     [ -n "${cfg:-}" ] || continue
     log="$LOGDIR/$cfg.log"
-    printf '%-20s expect %-20s ... ' "$cfg" "$expected"
+    printf '%-26s expect %-20s ... ' "$cfg" "$expected"
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
     java -XX:+UseParallelGC ${TLC_JAVA_OPTS:-} -cp "$JAR" tlc2.TLC \
@@ -102,13 +104,13 @@ while read -r cfg module expected; do
         sed -n '/^Error: The behavior up to this point is:/,/^[0-9]* states generated/p' "$log" \
             | grep -v 'states generated' | sed 's/^/    /'
     fi
-    summary+=("$(printf '%-20s %-20s %-28s %-10s %12s %12s %-9s %8.1f' \
+    summary+=("$(printf '%-26s %-20s %-28s %-10s %12s %12s %-9s %8.1f' \
         "$cfg" "$expected" "$verdict" "$ok" "${generated:--}" "${distinct:--}" "$depth" "$secs")")
 done <<< "$runs"
 total=$(echo "$(date +%s.%N) - $total_start" | bc)
 
 echo
-printf '%-20s %-20s %-28s %-10s %12s %12s %-9s %8s\n' \
+printf '%-26s %-20s %-28s %-10s %12s %12s %-9s %8s\n' \
     config expected verdict result states distinct depth seconds
 for line in "${summary[@]}"; do echo "$line"; done
 printf 'total %.1f s\n' "$total"
