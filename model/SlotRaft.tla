@@ -132,6 +132,17 @@ BecomeFollower(i) ==
     /\ votesGranted' = [votesGranted EXCEPT ![i] = {}]
     /\ matchIndex'   = [matchIndex   EXCEPT ![i] = [j \in Server |-> 0]]
 
+\* A read can still be answered only while its server is leader of the
+\* term in which it started.  Once that is over, the read is abandoned (the
+\* client gets an error and retries): every step that may change a
+\* server's role or term ends with ReadCleanup, which does that.
+ReadLive(r, ro, ct) ==
+    r.phase = "pending" /\ ro[r.srv] = Leader /\ ct[r.srv] = r.term
+
+ReadCleanup ==
+    rd' = IF rd.phase = "pending" /\ ~ReadLive(rd, role', currentTerm')
+            THEN NoRead ELSE rd
+
 ----------------------------------------------------------------------------
 (* Initial state: nobody has voted, all logs are empty. *)
 
@@ -181,6 +192,7 @@ Timeout(i, k) ==
     /\ matchIndex'   = [matchIndex   EXCEPT ![i] = [j \in Server |-> 0]]
     /\ msgs' = msgs \cup {RequestVoteMsg(i, k, currentTerm[i] + 1)}
     /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* Candidate i asks j for its vote (again, if the request was lost).
 RequestVote(i, j) ==
@@ -188,6 +200,7 @@ RequestVote(i, j) ==
     /\ j /= i
     /\ msgs' = msgs \cup {RequestVoteMsg(i, j, currentTerm[i])}
     /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* Server i handles a RequestVote.  It first adopts a higher term (and then
 \* has voted for nobody in it).  It grants the vote if the request is for
@@ -213,6 +226,7 @@ HandleRequestVote(m) ==
                 THEN {[mtype |-> "RequestVoteResp", term |-> t, src |-> i, dst |-> m.src]}
                 ELSE {})
     /\ UNCHANGED <<log, commitIndex, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* Candidate i counts a vote; with a quorum it becomes leader at once.
 HandleRequestVoteResp(m) ==
@@ -230,6 +244,7 @@ HandleRequestVoteResp(m) ==
        ELSE UNCHANGED serverVars                  \* stale: ignored
     /\ Consume(m)
     /\ UNCHANGED <<proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 ----------------------------------------------------------------------------
 (* Client writes and log replication (Raft section 5.3, 5.4.2). *)
@@ -245,6 +260,7 @@ ClientWrite(i, v) ==
     /\ proposed' = proposed \cup {v}
     /\ UNCHANGED <<currentTerm, votedFor, role, votesGranted, matchIndex,
                    commitIndex, msgs, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* Leader i sends j the suffix of its log after index prev = nextIndex - 1.
 \* The model lets the leader pick any prev from what it knows j stores
@@ -265,6 +281,7 @@ AppendEntries(i, j, prev) ==
             commit   |-> commitIndex[i],
             src |-> i, dst |-> j]}
     /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* The log l after receiving entries ents that follow index prev, where l
 \* matches at prev: entries already present (same index, same term) are
@@ -318,6 +335,7 @@ HandleAppendEntries(m) ==
                 /\ Reply(m, {})
                 /\ UNCHANGED <<log, commitIndex, applied>>
     /\ UNCHANGED <<proposed, acked, committed>>
+    /\ ReadCleanup
 
 \* Leader i learns that m.src stores its log up to m.match and advances its
 \* commit index to the highest index N stored on a quorum (itself included)
@@ -346,6 +364,7 @@ HandleAppendEntriesResp(m) ==
        ELSE UNCHANGED <<serverVars, committed, applied>>
     /\ Consume(m)
     /\ UNCHANGED <<proposed, acked>>
+    /\ ReadCleanup
 
 \* Leader i acknowledges the write of v: the entry is committed and applied
 \* on i (DESIGN.md rule 1).  With BugAckBeforeCommit it replies as soon as
@@ -361,6 +380,7 @@ ClientAck(i, v) ==
           /\ k <= commitIndex[i] \/ BugAckBeforeCommit
           /\ acked' = acked \cup {[val |-> v, term |-> currentTerm[i], idx |-> k]}
     /\ UNCHANGED <<serverVars, msgs, proposed, committed, applied>>
+    /\ ReadCleanup
 
 ----------------------------------------------------------------------------
 (* Linearizable reads: ReadIndex (Raft section 6.4; openraft              *)
@@ -373,12 +393,6 @@ ClientAck(i, v) ==
 \* (openraft commits a blank entry at the start of each term for this.)
 CommittedInOwnTerm(i) ==
     \E k \in 1..commitIndex[i] : log[i][k].term = currentTerm[i]
-
-\* A read can still be answered only while its server is leader of the
-\* term in which it started.  Once that is over the read is abandoned (the
-\* client gets an error and retries): every step below resets it then.
-ReadLive(r, ro, ct) ==
-    r.phase = "pending" /\ ro[r.srv] = Leader /\ ct[r.srv] = r.term
 
 \* A client's read arrives at leader i.  Its read index is i's commit index,
 \* seen is the set of writes acknowledged before the read started.  The
@@ -402,6 +416,7 @@ ReadHeartbeat(i, j) ==
     /\ j /= i
     /\ msgs' = msgs \cup {HeartbeatMsg(i, j)}
     /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* j answers a heartbeat of its current or a newer term, adopting the term
 \* (and following the leader of its current term); older ones are ignored.
@@ -422,6 +437,7 @@ HandleHeartbeat(m) ==
           /\ Reply(m, {[mtype |-> "HeartbeatResp", term |-> m.term,
                         src |-> j, dst |-> m.src]})
     /\ UNCHANGED <<proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* Leader i counts a confirmation of the read's term.  Only the current
 \* read can be confirmed: a server leads a term at most once and holds at
@@ -465,36 +481,31 @@ Restart(i) ==
          THEN \E n \in 0..Len(log[i]) : log' = [log EXCEPT ![i] = SubSeq(@, 1, n)]
          ELSE UNCHANGED log
     /\ UNCHANGED <<currentTerm, msgs, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
 \* The network loses a message (a partition is a sustained loss).
 Drop(m) ==
     /\ NetFaults
     /\ msgs' = msgs \ {m}
     /\ UNCHANGED <<serverVars, proposed, acked, committed, applied>>
+    /\ ReadCleanup
 
-\* Steps that may end the current read (they change some server's role or
-\* term); the read is abandoned in the same step if they do.
-OtherStep ==
+Next ==
     \/ \E i, k \in Server : Timeout(i, k)
     \/ \E i, j \in Server : RequestVote(i, j)
     \/ \E i \in Server, v \in Value : ClientWrite(i, v)
     \/ \E i, j \in Server : \E prev \in 0..Len(log[i]) : AppendEntries(i, j, prev)
     \/ \E i \in Server, v \in Value : ClientAck(i, v)
+    \/ \E i, k \in Server : ReadStart(i, k)
     \/ \E i, j \in Server : ReadHeartbeat(i, j)
     \/ \E i \in Server : Restart(i)
-    \/ \E m \in msgs : Drop(m)
-    \/ \E m \in msgs : \/ HandleRequestVote(m)
-                       \/ HandleRequestVoteResp(m)
-                       \/ HandleAppendEntries(m)
-                       \/ HandleAppendEntriesResp(m)
-                       \/ HandleHeartbeat(m)
-
-Next ==
-    \/ /\ OtherStep
-       /\ rd' = IF rd.phase = "pending" /\ ~ReadLive(rd, role', currentTerm')
-                THEN NoRead ELSE rd
-    \/ \E i, k \in Server : ReadStart(i, k)
+    \/ \E m \in msgs : HandleRequestVote(m)
+    \/ \E m \in msgs : HandleRequestVoteResp(m)
+    \/ \E m \in msgs : HandleAppendEntries(m)
+    \/ \E m \in msgs : HandleAppendEntriesResp(m)
+    \/ \E m \in msgs : HandleHeartbeat(m)
     \/ \E m \in msgs : HandleHeartbeatResp(m)
+    \/ \E m \in msgs : Drop(m)
 
 Spec == Init /\ [][Next]_vars
 
