@@ -28,7 +28,8 @@
 (* votes by the masters of other shards) is abstracted into one Failover  *)
 (* step, which can happen at any time, since a partition can always make  *)
 (* the master look failed to the majority.  Everything here is generous   *)
-(* to Redis (WAIT counts replicas that hold the write right now), so each *)
+(* to Redis (WAIT counts every connected replica that holds the write     *)
+(* now, not only those whose acknowledgement reached the master), so each *)
 (* lost write TLC finds is one that Redis can lose too.                   *)
 (***************************************************************************)
 EXTENDS Naturals, Sequences, FiniteSets
@@ -52,9 +53,10 @@ VARIABLES
     epoch,      \* configEpoch of the master the server is or follows
     data,       \* the writes it has applied, in replication-stream order
     proposed,   \* values some client has written
+    waiting,    \* writes whose client waits in WAIT: [val, srv, epoch]
     acked       \* acknowledged writes: [val, epoch of the replying master]
 
-vars == <<role, epoch, data, proposed, acked>>
+vars == <<role, epoch, data, proposed, waiting, acked>>
 
 Vals(s) == {s[k] : k \in 1..Len(s)}
 
@@ -69,6 +71,7 @@ Init ==
        /\ epoch = [s \in Server |-> 1]
        /\ data  = [s \in Server |-> <<>>]
        /\ proposed = {}
+       /\ waiting  = {}
        /\ acked    = {}
 
 \* A client writes v through master m.  Without WAIT the master replies as
@@ -79,20 +82,24 @@ Write(m, v) ==
     /\ Cardinality(Connected(m)) >= MinReplicas
     /\ data'     = [data EXCEPT ![m] = Append(@, v)]
     /\ proposed' = proposed \cup {v}
-    /\ acked'    = IF WaitReplicas = 0
-                     THEN acked \cup {[val |-> v, epoch |-> epoch[m]]}
-                     ELSE acked
+    /\ IF WaitReplicas = 0
+         THEN /\ acked' = acked \cup {[val |-> v, epoch |-> epoch[m]]}
+              /\ UNCHANGED waiting
+         ELSE /\ waiting' = waiting \cup {[val |-> v, srv |-> m, epoch |-> epoch[m]]}
+              /\ UNCHANGED acked
     /\ UNCHANGED <<role, epoch>>
 
-\* WAIT returns: enough replicas hold the write; the client now has its
+\* WAIT returns on the master that took the write, still master in the same
+\* epoch: enough of its replicas hold the write.  The client now has its
 \* acknowledgement.
 WaitReturns(m, v) ==
-    /\ WaitReplicas > 0
+    LET w == [val |-> v, srv |-> m, epoch |-> epoch[m]] IN
+    /\ w \in waiting
     /\ role[m] = Master
-    /\ v \in Vals(data[m])
-    /\ v \notin {a.val : a \in acked}
-    /\ Cardinality({r \in Connected(m) : v \in Vals(data[r])}) >= WaitReplicas
-    /\ acked' = acked \cup {[val |-> v, epoch |-> epoch[m]]}
+    /\ w.val \in Vals(data[m])
+    /\ Cardinality({r \in Connected(m) : w.val \in Vals(data[r])}) >= WaitReplicas
+    /\ acked'   = acked \cup {[val |-> w.val, epoch |-> w.epoch]}
+    /\ waiting' = waiting \ {w}
     /\ UNCHANGED <<role, epoch, data, proposed>>
 
 \* Asynchronous replication: replica r catches up with master m of its own
@@ -104,7 +111,7 @@ Replicate(m, r) ==
     /\ data[r] /= data[m]
     /\ data'  = [data  EXCEPT ![r] = data[m]]
     /\ epoch' = [epoch EXCEPT ![r] = epoch[m]]
-    /\ UNCHANGED <<role, proposed, acked>>
+    /\ UNCHANGED <<role, proposed, waiting, acked>>
 
 \* The master looks failed to the majority of masters (crash or partition):
 \* replica r wins the election and is promoted with a new configEpoch.  The
@@ -115,7 +122,7 @@ Failover(r) ==
     /\ newEpoch <= MaxEpoch
     /\ role'  = [role  EXCEPT ![r] = Master]
     /\ epoch' = [epoch EXCEPT ![r] = newEpoch]
-    /\ UNCHANGED <<data, proposed, acked>>
+    /\ UNCHANGED <<data, proposed, waiting, acked>>
 
 \* A master learns of a newer master of its slots (the partition healed):
 \* it becomes that master's replica and resynchronises, discarding the
@@ -126,14 +133,14 @@ Demote(s, m) ==
     /\ role'  = [role  EXCEPT ![s] = Replica]
     /\ epoch' = [epoch EXCEPT ![s] = epoch[m]]
     /\ data'  = [data  EXCEPT ![s] = data[m]]
-    /\ UNCHANGED <<proposed, acked>>
+    /\ UNCHANGED <<proposed, waiting, acked>>
 
 \* With appendfsync everysec a crash loses the writes of the last second:
 \* the server restarts from a prefix of its stream.
 Crash(s) ==
     /\ FsyncEverysec
     /\ \E n \in 0..Len(data[s]) - 1 : data' = [data EXCEPT ![s] = SubSeq(@, 1, n)]
-    /\ UNCHANGED <<role, epoch, proposed, acked>>
+    /\ UNCHANGED <<role, epoch, proposed, waiting, acked>>
 
 Next ==
     \/ \E m \in Server, v \in Value : Write(m, v)
