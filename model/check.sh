@@ -66,18 +66,20 @@ if [ "${KEEP_LOGS:-0}" = 1 ]; then LOGDIR=results; mkdir -p "$LOGDIR"; else LOGD
 echo "TLC: $JAR ($WORKERS workers)"
 summary=()
 failed=0
-total_start=$(date +%s.%N)
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+secs_since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%d' $((ms / 1000)) $(((ms % 1000) / 100)); }
+total_start=$(now_ms)
 while read -r cfg module expected; do
     [ -n "${cfg:-}" ] || continue
     log="$LOGDIR/$cfg.log"
     printf '%-26s expect %-20s ... ' "$cfg" "$expected"
-    start=$(date +%s.%N)
+    start=$(now_ms)
     # shellcheck disable=SC2086
     java -XX:+UseParallelGC ${TLC_JAVA_OPTS:-} -cp "$JAR" tlc2.TLC \
         -workers "$WORKERS" -deadlock -cleanup -metadir "$TMP/states-$cfg" \
         -config "$cfg.cfg" "$module.tla" > "$log" 2>&1
     rc=$?
-    secs=$(echo "$(date +%s.%N) - $start" | bc)
+    secs=$(secs_since "$start")
     rm -rf "$TMP/states-$cfg"
 
     violated=$(sed -n 's/^Error: Invariant \([A-Za-z0-9_]*\) is violated\.$/\1/p' "$log" | head -1)
@@ -107,7 +109,7 @@ while read -r cfg module expected; do
     summary+=("$(printf '%-26s %-20s %-28s %-10s %12s %12s %-9s %8.1f' \
         "$cfg" "$expected" "$verdict" "$ok" "${generated:--}" "${distinct:--}" "$depth" "$secs")")
 done <<< "$runs"
-total=$(echo "$(date +%s.%N) - $total_start" | bc)
+total=$(secs_since "$total_start")
 
 echo
 printf '%-26s %-20s %-28s %-10s %12s %12s %-9s %8s\n' \
