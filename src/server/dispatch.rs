@@ -276,27 +276,7 @@ impl Context {
     fn cluster(&self, sub: ClusterSub, now: u64) -> Frame {
         let view = cluster_view::ClusterView::new(&self.registry);
         match sub {
-            ClusterSub::Help => help(&[
-                "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "COUNTKEYSINSLOT <slot>",
-                "    Return the number of keys in <slot>.",
-                "INFO",
-                "    Return information about the cluster.",
-                "KEYSLOT <key>",
-                "    Return the hash slot for <key>.",
-                "MYID",
-                "    Return the node id.",
-                "NODES",
-                "    Return cluster configuration seen by node. Output format:",
-                "    <id> <ip:port@bus-port[,hostname]> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
-                "SHARDS",
-                "    Return information about slot range mappings and the nodes associated with them.",
-                "SLOTS",
-                "    Return information about slots range mappings. Each range is made of:",
-                "    start, end, master and replicas IP addresses, ports and ids",
-                "HELP",
-                "    Print this help.",
-            ]),
+            ClusterSub::Help => help(ClusterSub::HELP),
             ClusterSub::Slots => view.slots(),
             ClusterSub::Shards => view.shards(),
             ClusterSub::Nodes => Frame::Bulk(view.nodes().into()),
@@ -519,23 +499,7 @@ fn help(lines: &[&str]) -> Frame {
 
 fn command_reply(sub: CommandSub) -> Frame {
     match sub {
-        CommandSub::Help => help(&[
-            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "(no subcommand)",
-            "    Return details about all Redis commands.",
-            "COUNT",
-            "    Return the total number of commands in this Redis server.",
-            "LIST",
-            "    Return a list of all commands in this Redis server.",
-            "INFO [<command-name> ...]",
-            "    Return details about multiple Redis commands.",
-            "DOCS [<command-name> ...]",
-            "    Return documentation details about multiple Redis commands.",
-            "GETKEYS <full-command>",
-            "    Return the keys from a full Redis command.",
-            "HELP",
-            "    Print this help.",
-        ]),
+        CommandSub::Help => help(CommandSub::HELP),
         CommandSub::All => Frame::Array(
             command::table::all()
                 .iter()
