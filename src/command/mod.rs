@@ -17,6 +17,7 @@ pub mod connection;
 pub mod error;
 pub mod keyspace;
 pub mod parse;
+mod parsers;
 pub mod server;
 pub mod spec;
 pub mod string;
