@@ -325,8 +325,17 @@ def escape(s):
     return "".join(out)
 
 
+RUST_KEYWORDS = set("""as async await break const continue crate dyn else enum extern false fn for
+gen if impl in let loop match mod move mut pub ref return static struct super trait true try type
+unsafe use where while abstract become box do final macro override priv typeof unsized virtual
+yield""".split())
+
+
 def ident(name):
-    return name.replace("|", "_").replace("-", "_")
+    """The parser's name in `parsers`: `|` and `-` become `_`; a Rust keyword (`move`, `type`)
+    is written as a raw identifier (`r#move`)."""
+    ident = name.replace("|", "_").replace("-", "_")
+    return "r#" + ident if ident in RUST_KEYWORDS else ident
 
 
 def mapped(table, value, what, cmd):
@@ -397,12 +406,13 @@ def emit_arg(raw, cmd):
     name = rs_str(m["name"])
     if kind == "PureToken" and "token" in m:
         out = f"Arg::pure_token({name}, {rs_str(m['token'])})"
-    elif kind == "Key" and "key_spec_index" in m:
-        out = f"Arg::key({name}, {m['key_spec_index']})"
     else:
-        out = f"Arg::new({name}, ArgKind::{kind})"
-        if "key_spec_index" in m:
-            out += f".key_spec({m['key_spec_index']})"
+        if kind == "Key" and "key_spec_index" in m:
+            out = f"Arg::key({name}, {m['key_spec_index']})"
+        else:
+            out = f"Arg::new({name}, ArgKind::{kind})"
+            if "key_spec_index" in m:
+                out += f".key_spec({m['key_spec_index']})"
         if "token" in m:
             out += f".token({rs_str(m['token'])})"
     if "summary" in m:
@@ -424,12 +434,15 @@ def emit_docs(raw, cmd):
     m = flat_map(raw)
     expect_keys(m, ["summary", "since", "group", "complexity", "doc_flags", "deprecated_since",
                     "replaced_by", "history", "arguments", "subcommands"], "docs", cmd)
-    for field in ("summary", "since", "complexity"):
-        if field not in m:
-            raise Unrepresentable(f"{cmd}: docs without {field}")
     group = mapped(GROUPS, m["group"], "group", cmd)
-    out = (f"CommandDocs::new({rs_str(m['summary'])}, {rs_str(m['since'])}, Group::{group}, "
-           f"{rs_str(m['complexity'])})")
+    if all(f in m for f in ("summary", "since", "complexity")):
+        out = (f"CommandDocs::new({rs_str(m['summary'])}, {rs_str(m['since'])}, "
+               f"Group::{group}, {rs_str(m['complexity'])})")
+    else:
+        out = f"CommandDocs::of_group(Group::{group})"
+        for f in ("summary", "since", "complexity"):
+            if f in m:
+                out += f".{f}({rs_str(m[f])})"
     if m.get("doc_flags"):
         out += ".doc_flags(" + slice_of(
             "DocFlag::" + mapped(DOC_FLAGS, f, "doc flag", cmd) for f in m["doc_flags"]) + ")"
@@ -562,7 +575,7 @@ def indent_continuations(source):
 
 
 def const_name(name):
-    return ident(name).upper()
+    return name.replace("|", "_").replace("-", "_").upper()
 
 
 def capture_info_docs(port, names):

@@ -359,13 +359,13 @@ pub enum FindKeys {
 #[derive(Debug, Clone, Copy)]
 pub struct CommandDocs {
     /// One-line description.
-    pub summary: &'static str,
+    pub summary: Option<&'static str>,
     /// Redis version that introduced it.
-    pub since: &'static str,
+    pub since: Option<&'static str>,
     /// Documentation group.
     pub group: CommandGroup,
-    /// Time complexity, as prose.
-    pub complexity: &'static str,
+    /// Time complexity, as prose (`SYNC`, `PSYNC` have none).
+    pub complexity: Option<&'static str>,
     /// Documentation flags (`deprecated`, `syscmd`).
     pub doc_flags: &'static [DocFlag],
     /// Redis version that deprecated it.
@@ -664,17 +664,43 @@ impl CommandDocs {
         group: CommandGroup,
         complexity: &'static str,
     ) -> CommandDocs {
+        CommandDocs::of_group(group)
+            .summary(summary)
+            .since(since)
+            .complexity(complexity)
+    }
+
+    /// Docs with only a group, for the rare commands that lack a summary, version or complexity.
+    pub const fn of_group(group: CommandGroup) -> CommandDocs {
         CommandDocs {
-            summary,
-            since,
+            summary: None,
+            since: None,
             group,
-            complexity,
+            complexity: None,
             doc_flags: &[],
             deprecated_since: None,
             replaced_by: None,
             history: &[],
             arguments: &[],
         }
+    }
+
+    /// Sets the description.
+    pub const fn summary(mut self, summary: &'static str) -> CommandDocs {
+        self.summary = Some(summary);
+        self
+    }
+
+    /// Sets the version that introduced it.
+    pub const fn since(mut self, since: &'static str) -> CommandDocs {
+        self.since = Some(since);
+        self
+    }
+
+    /// Sets the time complexity.
+    pub const fn complexity(mut self, complexity: &'static str) -> CommandDocs {
+        self.complexity = Some(complexity);
+        self
     }
 
     /// Sets the arguments.
@@ -843,12 +869,18 @@ impl CommandSpec {
     /// `Frame::bulk(spec.name)`).
     pub fn docs_frame(&self) -> Frame {
         let docs = &self.docs;
-        let mut map = vec![
-            field("summary", Frame::bulk(docs.summary)),
-            field("since", Frame::bulk(docs.since)),
-            field("group", Frame::bulk(docs.group.name())),
-            field("complexity", Frame::bulk(docs.complexity)),
-        ];
+        // Field order of Redis' `addReplyCommandDocs`; absent values are left out.
+        let mut map = Vec::with_capacity(10);
+        if let Some(summary) = docs.summary {
+            map.push(field("summary", Frame::bulk(summary)));
+        }
+        if let Some(since) = docs.since {
+            map.push(field("since", Frame::bulk(since)));
+        }
+        map.push(field("group", Frame::bulk(docs.group.name())));
+        if let Some(complexity) = docs.complexity {
+            map.push(field("complexity", Frame::bulk(complexity)));
+        }
         if !docs.doc_flags.is_empty() {
             let flags = DocFlag::ALL
                 .iter()
