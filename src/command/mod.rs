@@ -21,6 +21,7 @@ pub mod hash;
 pub mod keyspace;
 pub mod list;
 pub mod parse;
+mod parsers;
 pub mod scan;
 pub mod server;
 pub mod set;
