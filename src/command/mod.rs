@@ -33,7 +33,7 @@ pub mod zset;
 
 use bytes::Bytes;
 
-pub use client::{ClientAttr, ClientSub, KillFilter};
+pub use client::{ClientSub, KillFilter};
 pub use cluster::ClusterSub;
 pub use config::ConfigSub;
 pub use error::CommandError;
@@ -181,6 +181,10 @@ pub enum Command {
     Config(ConfigSub),
     /// `TIME`.
     Time,
+    /// `ASKING`.
+    Asking,
+    /// `WAIT numreplicas timeout`.
+    Wait,
 }
 
 impl Command {
@@ -261,6 +265,8 @@ impl Command {
             Command::Client(sub) => sub.name(),
             Command::Config(sub) => sub.name(),
             Command::Time => "time",
+            Command::Asking => "asking",
+            Command::Wait => "wait",
         }
     }
 
@@ -294,6 +300,8 @@ impl Command {
             | Command::Client(_)
             | Command::Config(_)
             | Command::Time
+            | Command::Asking
+            | Command::Wait
             | Command::Ping(_)
             | Command::Echo(_)
             | Command::Hello { .. }
@@ -335,7 +343,9 @@ impl Command {
             | Command::Auth { .. }
             | Command::Client(_)
             | Command::Config(_)
-            | Command::Time => false,
+            | Command::Time
+            | Command::Asking
+            | Command::Wait => false,
             Command::Ping(_)
             | Command::Echo(_)
             | Command::Hello { .. }

@@ -63,8 +63,6 @@ pub struct Session {
     /// Set by `READONLY`: reads may be served by followers.
     pub readonly: bool,
     pub name: Option<Bytes>,
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
     /// False until `AUTH` succeeds, when a password is required.
     pub authenticated: bool,
     /// Commands queued since `MULTI`.
@@ -84,8 +82,6 @@ impl Session {
             protocol: Protocol::Resp2,
             readonly: false,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             authenticated: false,
             multi: None,
             watched: Vec::new(),
@@ -110,14 +106,11 @@ impl Session {
             addr: self.peer,
             laddr: self.local,
             name: text(&self.name),
-            lib_name: text(&self.lib_name),
-            lib_ver: text(&self.lib_ver),
             created: self.created,
             last_command_at: std::time::Instant::now(),
             last_command: self.last_command,
             resp: if self.resp3() { 3 } else { 2 },
             multi: self.multi.as_ref().map_or(-1, |t| t.steps.len() as i64),
-            watch: self.watched.len(),
             user: "default".into(),
         }
     }
@@ -307,6 +300,14 @@ impl Context {
                     Err(frame) => frame,
                 }
             }
+            Command::Asking => Frame::ok(),
+            Command::Wait => Frame::Integer(
+                self.registry
+                    .groups()
+                    .map(|g| (g.spec.members.len() / 2) as i64)
+                    .min()
+                    .unwrap_or(0),
+            ),
             Command::Select(0) => Frame::ok(),
             Command::Select(_) => err("ERR SELECT is not allowed in cluster mode"),
             Command::ReadOnly => {
