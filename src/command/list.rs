@@ -198,9 +198,11 @@ pub(crate) fn numkeys(p: &mut Parse<'_>) -> Result<Vec<bytes::Bytes>, CommandErr
         ));
     }
     if n as usize > p.remaining() {
-        return Err(CommandError::Syntax);
+        return Err(CommandError::Invalid(
+            "ERR Number of keys can't be greater than number of args",
+        ));
     }
-    Ok((0..n).map(|_| p.next_bytes()).collect::<Result<_, _>>()?)
+    (0..n).map(|_| p.next_bytes()).collect()
 }
 
 /// `[COUNT count]` after `LMPOP`/`ZMPOP`'s direction.

@@ -158,11 +158,10 @@ enum ReadError {
 }
 
 /// A command that may run without `AUTH` when a password is set (Redis' `no-auth` flag).
-fn allowed_before_auth(cmd: &Command) -> bool {
-    matches!(
-        cmd,
-        Command::Auth { .. } | Command::Hello { .. } | Command::Quit
-    )
+fn allowed_before_auth(name: &[u8]) -> bool {
+    [&b"auth"[..], b"hello", b"quit"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
 }
 
 impl Context {
@@ -221,21 +220,8 @@ impl Context {
     }
 
     pub async fn execute(&self, session: &mut Session, args: Vec<Bytes>) -> Outcome {
-        let parsed = Command::parse_named(&args);
-        let (name, cmd) = match parsed {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                if let Some(tx) = session.multi.as_mut() {
-                    // Redis refuses the whole transaction at EXEC after a queuing error.
-                    tx.failed = true;
-                }
-                return reply(err(e.to_string()));
-            }
-        };
-        self.stats.count_command(name);
-        session.last_command = name;
         if !session.authenticated
-            && !allowed_before_auth(&cmd)
+            && !allowed_before_auth(args.first().map(|a| a.as_ref()).unwrap_or_default())
             && self.requirepass.read().map(|p| p.is_some()).unwrap_or(true)
         {
             if let Some(tx) = session.multi.as_mut() {
@@ -244,18 +230,24 @@ impl Context {
             return reply(err("NOAUTH Authentication required."));
         }
         if session.multi.is_some() {
-            if let Some(frame) = self.queue(session, cmd.clone()) {
+            if let Some(frame) = self.queue(session, &args) {
                 return reply(frame);
             }
-            if matches!(cmd, Command::Exec | Command::Discard) {
-                return reply(self.exec_or_discard(session, &cmd).await);
-            }
         }
+        let (name, cmd) = match Command::parse_named(&args) {
+            Ok(parsed) => parsed,
+            Err(e) => return reply(err(e.to_string())),
+        };
+        self.stats.count_command(name);
+        session.last_command = name;
         match cmd {
             Command::Quit => Outcome {
                 frame: Frame::ok(),
                 close: true,
             },
+            Command::Exec | Command::Discard if session.multi.is_some() => {
+                reply(self.exec_or_discard(session, &cmd).await)
+            }
             other => reply(self.run(session, other).await),
         }
     }
