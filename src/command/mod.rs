@@ -29,7 +29,7 @@ pub use cluster::ClusterSub;
 pub use error::CommandError;
 pub use keyspace::{ExpireCondition, TimeUnit};
 pub use parse::Parse;
-pub use server::CommandSub;
+pub use server::{CommandSub, ListFilter};
 pub use spec::CommandSpec;
 pub use string::{SetArgs, SetCondition, SetExpiry};
 
