@@ -215,13 +215,42 @@ fn has_keys(spec: &CommandSpec) -> bool {
         || generic_getkeys(spec.name).is_some()
 }
 
+/// Redis' `migrateGetKeys`: the key at 3, or with `KEYS` (searched from 6, skipping the values
+/// of `AUTH` and `AUTH2`) everything after it, which needs an empty key at 3.
+fn migrate_key_positions(args: &[Bytes]) -> Vec<usize> {
+    let (mut first, mut num) = (3, 1);
+    let mut i = 6;
+    while i < args.len() {
+        let arg = &args[i];
+        if arg.eq_ignore_ascii_case(b"keys") {
+            if !args[3].is_empty() {
+                return Vec::new();
+            }
+            first = i + 1;
+            num = args.len() - first;
+            break;
+        }
+        if arg.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if arg.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        }
+        i += 1;
+    }
+    (first..first + num).collect()
+}
+
 /// The positions in `args` (name at 0) of the keys of a command line that fits `spec`'s arity,
 /// as Redis' `getKeysFromCommandWithSpecs` finds them: through the key specs, and when they do
 /// not fit the arguments, through the command's own key-finding function (`genericGetKeys` for
-/// the commands of `GENERIC_GETKEYS`), else none.
+/// the commands of `GENERIC_GETKEYS`, `migrateGetKeys`), else none. (`SORT`'s `sortGetKeys` is
+/// not reproduced: `SORT … STORE` finds only the first key.)
 pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
     if let Some(positions) = positions_from_specs(spec.key_specs, args) {
         return positions;
+    }
+    if spec.name == "migrate" {
+        return migrate_key_positions(args);
     }
     match generic_getkeys(spec.name) {
         Some(proc) => proc.positions(args),
@@ -231,7 +260,7 @@ pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
 
 /// Redis' `getKeysUsingKeySpecs`: every spec that is not `not_key`, in order; `None` when one
 /// does not fit the arguments (Redis' `invalid_spec`). A keyword spec whose keyword is absent
-/// contributes nothing. (Redis skips the specs when one is `variable_flags` and asks the
+/// contributes nothing, an `incomplete` one that applied fails the search. (Redis skips the specs when one is `variable_flags` and asks the
 /// command's function instead; the only such spec we have, `SET`'s, gives the same key.)
 fn positions_from_specs(specs: &[KeySpec], args: &[Bytes]) -> Option<Vec<usize>> {
     let argc = args.len() as i64;
@@ -291,6 +320,11 @@ fn positions_from_specs(specs: &[KeySpec], args: &[Bytes]) -> Option<Vec<usize>>
         while i <= last {
             positions.push(i as usize);
             i += step;
+        }
+        // An `incomplete` spec that applied makes the whole search fail (after its bounds
+        // check, as Redis does): the command's own function knows better.
+        if spec.flags.contains(&Key::Incomplete) {
+            return None;
         }
     }
     Some(positions)
