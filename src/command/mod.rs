@@ -9,8 +9,10 @@
 //! table), then the command's own parser.
 //!
 //! One file per command family (`connection`, `server`, `cluster`, `string`, `keyspace`) holds
-//! that family's argument types and parsers; `table` lists every supported command with its
-//! metadata and parser. Commands Redis has and we do not are `CommandError::UnknownCommand`.
+//! that family's argument types and parsers; `parsers` names each command's parser as the
+//! generated table refers to it; `table` holds every supported command's metadata (generated
+//! from redis-server 7.0.15 for the names in `table/commands.txt`) and the look-ups. Commands
+//! Redis has and we do not are `CommandError::UnknownCommand`.
 
 pub mod client;
 pub mod cluster;
@@ -39,7 +41,7 @@ pub use config::ConfigSub;
 pub use error::CommandError;
 pub use keyspace::{ExpireCondition, TimeUnit};
 pub use parse::Parse;
-pub use server::CommandSub;
+pub use server::{CommandSub, ListFilter};
 pub use spec::CommandSpec;
 pub use string::{GetExOption, SetArgs, SetCondition, SetExpiry};
 

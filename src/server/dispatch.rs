@@ -789,10 +789,10 @@ fn command_reply(sub: CommandSub) -> Frame {
                 .collect(),
         ),
         CommandSub::Count => Frame::Integer(command::table::all().len() as i64),
-        CommandSub::List => Frame::Array(
-            command::table::all()
-                .iter()
-                .map(|s| Frame::bulk(s.name))
+        CommandSub::List(filter) => Frame::Array(
+            command::table::list(filter.as_ref())
+                .into_iter()
+                .map(Frame::bulk)
                 .collect(),
         ),
         // No names: every command, as Redis 7 does. An unknown name answers nil.
