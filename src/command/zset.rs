@@ -343,7 +343,7 @@ pub(crate) fn parse_zpopmax(p: &mut Parse<'_>) -> Result<Command, CommandError> 
 
 /// `ZMPOP numkeys key [key …] MIN|MAX [COUNT count]`.
 pub(crate) fn parse_zmpop(p: &mut Parse<'_>) -> Result<Command, CommandError> {
-    let keys = super::list::numkeys(p)?;
+    let keys = super::list::numkeys(p, CommandError::Syntax)?;
     let max = match p.next_option().as_deref() {
         Some("MIN") => false,
         Some("MAX") => true,
