@@ -68,7 +68,7 @@ pub(crate) fn parse_zadd(p: &mut Parse<'_>) -> Result<Command, CommandError> {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err(CommandError::Invalid(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));

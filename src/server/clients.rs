@@ -38,7 +38,7 @@ impl ClientInfo {
             now.duration_since(self.created).as_secs(),
             now.duration_since(self.last_command_at).as_secs(),
             self.multi,
-            self.last_command.replace('|', "|"),
+            self.last_command,
             self.user,
             self.resp,
         )
