@@ -152,9 +152,12 @@ pub(super) fn reshape(reply: Reply, how: Option<ReplyAs>) -> Reply {
     }
 }
 
-/// What a read produced, or why it could not run here.
+/// Why a read could not run here.
 enum ReadError {
+    /// The reply to send (`TRYAGAIN` when leadership cannot be confirmed).
     Route(Frame),
+    /// openraft says another node leads (or is taking over): route again.
+    NotLeader,
 }
 
 /// A command that may run without `AUTH` when a password is set (Redis' `no-auth` flag).
@@ -507,19 +510,9 @@ impl Context {
     pub(super) async fn read(&self, session: &Session, mut op: ReadOp) -> Frame {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         op.reseed(rand::random());
-        let route = match self.route(&keys, session.readonly).await {
-            Ok(route) => route,
+        let group = match self.confirmed_route(&keys, session.readonly).await {
+            Ok(group) => group,
             Err(frame) => return frame,
-        };
-        let group = match route {
-            Route::Leader(group, slot) => {
-                if let Err(ReadError::Route(frame)) = self.confirm_read(group, slot).await {
-                    return frame;
-                }
-                group
-            }
-            Route::Follower(group, _) => group,
-            _ => unreachable!("route() returns only Leader or Follower"),
         };
         let state = match group.state.read() {
             Ok(state) => state,
@@ -531,27 +524,42 @@ impl Context {
         )
     }
 
-    /// `confirm_read` with the reply to send when it fails.
-    pub(super) async fn confirm(&self, group: &Group, slot: u16) -> Result<(), Frame> {
-        self.confirm_read(group, slot)
-            .await
-            .map_err(|ReadError::Route(frame)| frame)
+    /// The group that may serve a read of `keys` here: a follower when `allow_follower`
+    /// (`READONLY`), else this node as leader with its leadership confirmed by a quorum
+    /// (ReadIndex). While openraft says another node should lead but this node's own view
+    /// does not yet name it (a leadership transfer in flight), it waits instead of redirecting,
+    /// so two nodes never bounce a client between them.
+    pub(super) async fn confirmed_route(
+        &self,
+        keys: &[Bytes],
+        allow_follower: bool,
+    ) -> Result<&Group, Frame> {
+        let deadline = tokio::time::Instant::now() + self.leader_wait;
+        loop {
+            match self.route(keys, allow_follower).await? {
+                Route::Leader(group, _) => match self.confirm_read(group).await {
+                    Ok(()) => return Ok(group),
+                    Err(ReadError::Route(frame)) => return Err(frame),
+                    Err(ReadError::NotLeader) if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(ReadError::NotLeader) => return Err(cluster_down(group.id())),
+                },
+                Route::Follower(group, _) => return Ok(group),
+                _ => unreachable!("route() returns only Leader or Follower"),
+            }
+        }
     }
 
     /// ReadIndex: confirms with a quorum that this node still leads, then waits until the
     /// state machine has applied everything committed at that moment. openraft batches the
     /// confirmations of concurrent readers into shared heartbeat rounds.
-    async fn confirm_read(&self, group: &Group, slot: u16) -> Result<(), ReadError> {
+    async fn confirm_read(&self, group: &Group) -> Result<(), ReadError> {
         let confirm = group.raft.ensure_linearizable(ReadPolicy::ReadIndex);
         match tokio::time::timeout(self.write_timeout, confirm).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f)))) => {
-                Err(ReadError::Route(
-                    match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
-                        Some(node) => err(format!("MOVED {slot} {}", node.resp)),
-                        None => cluster_down(group.id()),
-                    },
-                ))
+            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(_)))) => {
+                Err(ReadError::NotLeader)
             }
             Ok(Err(e)) => Err(ReadError::Route(err(format!(
                 "TRYAGAIN cannot confirm leadership of slot group {}: {e}",
@@ -589,7 +597,7 @@ impl Context {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
-            let (group, slot) = match self.route(&keys, false).await {
+            let (group, _slot) = match self.route(&keys, false).await {
                 Ok(Route::Leader(group, slot)) => (group, slot),
                 Ok(_) => unreachable!("writes never route to followers"),
                 Err(frame) => return Err(frame),
@@ -601,19 +609,18 @@ impl Context {
             let proposal = group.raft.client_write(request);
             match tokio::time::timeout(self.write_timeout, proposal).await {
                 Ok(Ok(resp)) => return Ok(resp.data),
-                // Rejected before it was appended: safe to send the client elsewhere.
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                    match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
-                        Some(node) if f.leader_id != Some(self.registry.topology().self_id()) => {
-                            return Err(err(format!("MOVED {slot} {}", node.resp)));
-                        }
-                        // Leaderless for now: wait for an election, then route again.
-                        _ if tokio::time::Instant::now() < deadline => {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            continue;
-                        }
-                        _ => return Err(cluster_down(group.id())),
-                    }
+                // Rejected before it was appended: safe to send the client elsewhere, once
+                // this node's own view names the new leader (`route` reads it). Redirecting on
+                // openraft's hint alone would bounce clients between the old and the new
+                // leader while a transfer is in flight.
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
+                    return Err(cluster_down(group.id()))
                 }
                 Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => {
                     return Err(outcome_unknown(

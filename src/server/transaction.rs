@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::dispatch::{err, keyspace_result, reshape, write_op, Context, Session};
-use super::route::{common_slot, Route};
+use super::route::common_slot;
 use crate::command::{self, Command, ReplyAs};
 use crate::keyspace::{MultiOp, MultiStep, WatchedKey, WriteOp};
 use crate::reply::Reply;
@@ -167,14 +167,11 @@ impl Context {
     /// `WATCH`: records each key's version as of a linearizable read on its group's leader.
     pub(super) async fn watch(&self, session: &mut Session, keys: Vec<Bytes>) -> Frame {
         for key in keys {
-            let group = match self.route(std::slice::from_ref(&key), false).await {
-                Ok(Route::Leader(group, slot)) => {
-                    if let Err(frame) = self.confirm(group, slot).await {
-                        return frame;
-                    }
-                    group
-                }
-                Ok(_) => unreachable!("watch routes to leaders"),
+            let group = match self
+                .confirmed_route(std::slice::from_ref(&key), false)
+                .await
+            {
+                Ok(group) => group,
                 Err(frame) => return frame,
             };
             let Ok(state) = group.state.read() else {
