@@ -54,8 +54,8 @@ pub(crate) fn parse_config_get(p: &mut Parse<'_>) -> Result<Command, CommandErro
 
 pub(crate) fn parse_config_set(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     let args = p.rest();
-    if args.is_empty() || !args.len().is_multiple_of(2) {
-        return Err(CommandError::WrongArity(p.name()));
+    if !args.len().is_multiple_of(2) {
+        return Err(CommandError::Syntax);
     }
     let mut it = args.into_iter();
     let mut pairs = Vec::new();

@@ -5,21 +5,46 @@ use super::parse::Parse;
 use super::{Command, CommandError};
 use crate::keyspace::{ScanArgs, ValueType};
 
-/// Parses the cursor and options; `TYPE` only for `SCAN` (`allow_type`).
+/// Parses the cursor and options; `TYPE` only for `SCAN` (`allow_type`). For the key scans
+/// (`allow_type` false) an option error is kept in the args, to be reported only if the key
+/// exists, as Redis does; a bad cursor is reported at once.
 pub(crate) fn parse_scan_args(
     p: &mut Parse<'_>,
     allow_type: bool,
 ) -> Result<ScanArgs, CommandError> {
+    let cursor = parse_cursor(p)?;
+    match parse_options(p, cursor, allow_type) {
+        Ok(args) => Ok(args),
+        Err(e) if !allow_type => Ok(ScanArgs {
+            cursor,
+            pattern: None,
+            count: 10,
+            kind: None,
+            deferred_error: Some(e.to_string()),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_cursor(p: &mut Parse<'_>) -> Result<u64, CommandError> {
     let cursor = p.next_bytes()?;
-    let cursor = std::str::from_utf8(&cursor)
+    std::str::from_utf8(&cursor)
         .ok()
         .and_then(|c| c.parse::<u64>().ok())
-        .ok_or(CommandError::Invalid("ERR invalid cursor"))?;
+        .ok_or(CommandError::Invalid("ERR invalid cursor"))
+}
+
+fn parse_options(
+    p: &mut Parse<'_>,
+    cursor: u64,
+    allow_type: bool,
+) -> Result<ScanArgs, CommandError> {
     let mut args = ScanArgs {
         cursor,
         pattern: None,
         count: 10,
         kind: None,
+        deferred_error: None,
     };
     while let Some(option) = p.next_option() {
         match option.as_str() {

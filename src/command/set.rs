@@ -54,9 +54,9 @@ pub(crate) fn parse_spop(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     let key = p.next_bytes()?;
     let count = match p.remaining() {
         0 => None,
-        _ => Some(p.next_count()?),
+        1 => Some(p.next_count()?),
+        _ => return Err(CommandError::Syntax),
     };
-    p.finish()?;
     Ok(Command::Write(WriteOp::SPop {
         key,
         count,
@@ -66,11 +66,11 @@ pub(crate) fn parse_spop(p: &mut Parse<'_>) -> Result<Command, CommandError> {
 
 pub(crate) fn parse_srandmember(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     let key = p.next_bytes()?;
-    let count = match p.next_optional() {
-        None => None,
-        Some(c) => Some(parse_int(&c)?),
+    let count = match p.remaining() {
+        0 => None,
+        1 => Some(parse_int(&p.next_bytes()?)?),
+        _ => return Err(CommandError::Syntax),
     };
-    p.finish()?;
     if count.is_some_and(|c| c.checked_abs().is_none_or(|a| a > i64::MAX / 2)) {
         return Err(CommandError::Invalid("ERR value is out of range"));
     }

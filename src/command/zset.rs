@@ -327,9 +327,9 @@ fn pop(p: &mut Parse<'_>, max: bool) -> Result<Command, CommandError> {
     let key = p.next_bytes()?;
     let count = match p.remaining() {
         0 => None,
-        _ => Some(p.next_count()?),
+        1 => Some(p.next_count()?),
+        _ => return Err(CommandError::Syntax),
     };
-    p.finish()?;
     Ok(Command::Write(WriteOp::ZPop { key, max, count }))
 }
 

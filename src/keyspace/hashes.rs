@@ -233,8 +233,13 @@ impl Keyspace {
         key: &[u8],
         args: &ScanArgs,
     ) -> Result<Reply, KeyspaceError> {
-        let items = self
-            .hash(now, key)?
+        let Some(value) = self.hash(now, key)? else {
+            return Ok(scan_reply(0, vec![]));
+        };
+        if let Err(reply) = args.check() {
+            return Ok(reply);
+        }
+        let items = Some(value)
             .into_iter()
             .flatten()
             .filter(|(f, _)| args.pattern.as_ref().is_none_or(|p| glob_match(p, f)))

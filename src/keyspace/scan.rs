@@ -20,6 +20,19 @@ pub struct ScanArgs {
     pub count: usize,
     /// `TYPE name` (`SCAN` only).
     pub kind: Option<ValueType>,
+    /// An option error that Redis reports only once it has found the key (`HSCAN`, `SSCAN`,
+    /// `ZSCAN` on a missing key answer an empty scan, on a key of another type `WRONGTYPE`).
+    pub deferred_error: Option<String>,
+}
+
+impl ScanArgs {
+    /// The deferred option error, as a reply, for a key that exists with the right type.
+    pub(crate) fn check(&self) -> Result<(), crate::reply::Reply> {
+        match &self.deferred_error {
+            Some(e) => Err(crate::reply::Reply::Error(e.clone())),
+            None => Ok(()),
+        }
+    }
 }
 
 pub fn key_hash(key: &[u8]) -> u64 {

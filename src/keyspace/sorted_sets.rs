@@ -644,8 +644,13 @@ impl Keyspace {
         key: &[u8],
         args: &ScanArgs,
     ) -> Result<Reply, KeyspaceError> {
-        let items = self
-            .zset(now, key)?
+        let Some(value) = self.zset(now, key)? else {
+            return Ok(scan_reply(0, vec![]));
+        };
+        if let Err(reply) = args.check() {
+            return Ok(reply);
+        }
+        let items = Some(value)
             .into_iter()
             .flat_map(|z| z.iter())
             .filter(|(m, _)| args.pattern.as_ref().is_none_or(|p| glob_match(p, m)))

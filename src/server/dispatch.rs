@@ -28,8 +28,8 @@ use super::route::{common_slot, Route, Router};
 use super::stats::ServerStats;
 use super::transaction::Transaction;
 use crate::command::{
-    self, ClusterSub, Command, CommandSub, ExpireCondition, GetExOption, ReplyAs, SetArgs,
-    SetCondition, SetExpiry, TimeUnit,
+    self, ClusterSub, Command, CommandError, CommandSub, ExpireCondition, GetExOption, ReplyAs,
+    SetArgs, SetCondition, SetExpiry, TimeUnit,
 };
 use crate::keyspace::{self, KeyspaceError, ReadOp, TtlKind, WatchedKey, WriteOp};
 use crate::raft::{GroupId, Request};
@@ -239,6 +239,17 @@ impl Context {
         }
         let (name, cmd) = match Command::parse_named(&args) {
             Ok(parsed) => parsed,
+            Err(CommandError::WrongArity("exec")) => {
+                // Redis aborts the transaction whenever it rejects an EXEC, and says so.
+                session.multi = None;
+                session.watched.clear();
+                return reply(err(format!(
+                    "EXECABORT Transaction discarded because of: {}",
+                    CommandError::WrongArity("exec")
+                        .to_string()
+                        .trim_start_matches("ERR ")
+                )));
+            }
             Err(e) => return reply(err(e.to_string())),
         };
         self.stats.count_command(name);

@@ -466,7 +466,28 @@ fn command_list_walks_subcommands_and_filters_like_redis() {
     let pattern = |p: &str| list(Some(&ListFilter::Pattern(Bytes::from(p.to_string()))));
     assert_eq!(
         aclcat("STRING"),
-        ["get", "set", "incr", "decr", "incrby", "decrby", "mget", "mset"]
+        [
+            "get",
+            "set",
+            "getex",
+            "getdel",
+            "getset",
+            "setnx",
+            "setex",
+            "psetex",
+            "mget",
+            "mset",
+            "msetnx",
+            "append",
+            "strlen",
+            "getrange",
+            "setrange",
+            "incr",
+            "incrby",
+            "decr",
+            "decrby",
+            "incrbyfloat"
+        ]
     );
     assert!(aclcat("nosuch").is_empty());
     assert!(aclcat("@string").is_empty());
