@@ -28,10 +28,11 @@ use crate::command::{
     TimeUnit,
 };
 use crate::keyspace::{self, KeyspaceError, WriteOp};
-use crate::raft::{GroupId, Request};
+use crate::raft::{GroupId, NodeId, Request};
 use crate::registry::{Group, GroupRegistry};
 use crate::reply::Reply;
 use crate::resp::{Frame, Limits, Protocol};
+use crate::topology::ClientNetwork;
 
 /// Shared by all connections.
 pub struct Context {
@@ -53,16 +54,20 @@ pub struct Session {
     /// Set by `READONLY`: reads may be served by followers.
     pub readonly: bool,
     pub name: Option<Bytes>,
+    /// The network the client came through (which listener): decides the node addresses it
+    /// is given in `CLUSTER SLOTS`/`SHARDS`/`NODES` and `-MOVED`.
+    pub network: ClientNetwork,
 }
 
 impl Session {
-    pub fn new(id: u64, peer: SocketAddr) -> Self {
+    pub fn new(id: u64, peer: SocketAddr, network: ClientNetwork) -> Self {
         Self {
             id,
             peer,
             protocol: Protocol::Resp2,
             readonly: false,
             name: None,
+            network,
         }
     }
 }
@@ -91,9 +96,12 @@ fn keyspace_result(r: Result<Reply, KeyspaceError>) -> Frame {
     }
 }
 
-/// What a read produced, or why it could not run here.
+/// Why a read could not run here.
 enum ReadError {
+    /// The ready-made reply (`-MOVED`, `-CLUSTERDOWN`, `-TRYAGAIN`).
     Route(Frame),
+    /// Leadership just moved away from this node: route again.
+    HandingOff,
 }
 
 impl Context {
@@ -160,7 +168,7 @@ impl Context {
                 format: *b"txt",
                 text: info::render(self, &sections).into(),
             },
-            Command::Cluster(sub) => self.cluster(sub, now),
+            Command::Cluster(sub) => self.cluster(sub, session.network, now),
             Command::DbSize => Frame::Integer(
                 self.led_groups()
                     .map(|g| g.state.read().map(|s| s.keyspace.len(now)).unwrap_or(0))
@@ -213,12 +221,15 @@ impl Context {
             }
 
             Command::Set(args) => match set_op(args, now) {
-                Ok(op) => self.write(op, now).await,
+                Ok(op) => self.write(session, op, now).await,
                 Err(frame) => frame,
             },
-            Command::Del(keys) => self.write(WriteOp::Del { keys }, now).await,
-            Command::IncrBy { key, delta } => self.write(WriteOp::IncrBy { key, delta }, now).await,
-            Command::MSet(pairs) => self.write(WriteOp::MSet { pairs }, now).await,
+            Command::Del(keys) => self.write(session, WriteOp::Del { keys }, now).await,
+            Command::IncrBy { key, delta } => {
+                self.write(session, WriteOp::IncrBy { key, delta }, now)
+                    .await
+            }
+            Command::MSet(pairs) => self.write(session, WriteOp::MSet { pairs }, now).await,
             Command::Expire {
                 key,
                 amount,
@@ -227,6 +238,7 @@ impl Context {
             } => match absolute_deadline(amount, unit, false, now) {
                 Some(at_ms) => {
                     self.write(
+                        session,
                         WriteOp::ExpireAt {
                             key,
                             at_ms,
@@ -245,7 +257,7 @@ impl Context {
                     }
                 )),
             },
-            Command::Persist(key) => self.write(WriteOp::Persist { key }, now).await,
+            Command::Persist(key) => self.write(session, WriteOp::Persist { key }, now).await,
         }
     }
 
@@ -273,8 +285,8 @@ impl Context {
             .filter(move |g| g.current_leader() == Some(me))
     }
 
-    fn cluster(&self, sub: ClusterSub, now: u64) -> Frame {
-        let view = cluster_view::ClusterView::new(&self.registry);
+    fn cluster(&self, sub: ClusterSub, network: ClientNetwork, now: u64) -> Frame {
+        let view = cluster_view::ClusterView::new(&self.registry, network);
         match sub {
             ClusterSub::Help => help(ClusterSub::HELP),
             ClusterSub::Slots => view.slots(),
@@ -308,7 +320,44 @@ impl Context {
     }
 
     /// Routes keys to their group; errors are the ready-made reply.
-    async fn route(&self, keys: &[Bytes], allow_follower: bool) -> Result<Route<'_>, Frame> {
+    /// `-MOVED slot host:port`, with the address `node` has on the client's network.
+    fn moved(&self, session: &Session, slot: u16, node: NodeId) -> Frame {
+        let addr = self
+            .registry
+            .topology()
+            .client_addr(node, session.network)
+            .unwrap_or_default();
+        err(format!("MOVED {slot} {addr}"))
+    }
+
+    /// Called when openraft refused a command because this node is handing `group`'s
+    /// leadership to another member. The target is named at once, but until it has won its
+    /// election it still believes this node leads and would send the client straight back
+    /// (a redirect loop that exhausts a client's redirect budget). So wait — bounded — until
+    /// this node has seen leadership leave it; the caller then routes again.
+    async fn wait_for_handoff(&self, group: &Group, deadline: tokio::time::Instant) -> bool {
+        let me = self.registry.topology().self_id();
+        if group.current_leader() != Some(me) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        group
+            .raft
+            .wait(Some(left))
+            .metrics(
+                |m| m.current_leader.is_some() && m.current_leader != Some(me),
+                "leadership handed off",
+            )
+            .await
+            .is_ok()
+    }
+
+    async fn route(
+        &self,
+        session: &Session,
+        keys: &[Bytes],
+        allow_follower: bool,
+    ) -> Result<Route<'_>, Frame> {
         let slot = match common_slot(keys) {
             None => return Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
             Some(None) => return Err(err("ERR no keys")),
@@ -316,7 +365,7 @@ impl Context {
         };
         match self.router().route(slot, allow_follower).await {
             Route::CrossSlot => Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
-            Route::Moved { slot, addr } => Err(err(format!("MOVED {slot} {addr}"))),
+            Route::Moved { slot, node } => Err(self.moved(session, slot, node)),
             Route::Down { group } => Err(cluster_down(group)),
             route => Ok(route),
         }
@@ -327,21 +376,24 @@ impl Context {
     where
         F: FnOnce(&keyspace::Keyspace, u64) -> Frame,
     {
-        let route = match self.route(&keys, session.readonly).await {
-            Ok(route) => route,
-            Err(frame) => return frame,
-        };
-        let (group, slot) = match route {
-            Route::Leader(group, slot) => {
-                if let Err(ReadError::Route(frame)) = self.confirm_read(group, slot).await {
-                    return frame;
+        let deadline = tokio::time::Instant::now() + self.leader_wait;
+        let group = loop {
+            let route = match self.route(session, &keys, session.readonly).await {
+                Ok(route) => route,
+                Err(frame) => return frame,
+            };
+            match route {
+                Route::Leader(group, slot) => {
+                    match self.confirm_read(session, group, slot, deadline).await {
+                        Ok(()) => break group,
+                        Err(ReadError::HandingOff) => continue,
+                        Err(ReadError::Route(frame)) => return frame,
+                    }
                 }
-                (group, slot)
+                Route::Follower(group, _) => break group,
+                _ => unreachable!("route() returns only Leader or Follower"),
             }
-            Route::Follower(group, slot) => (group, slot),
-            _ => unreachable!("route() returns only Leader or Follower"),
         };
-        let _ = slot;
         let state = match group.state.read() {
             Ok(state) => state,
             Err(_) => return err("ERR internal error: state machine lock poisoned"),
@@ -352,17 +404,29 @@ impl Context {
     /// ReadIndex: confirms with a quorum that this node still leads, then waits until the
     /// state machine has applied everything committed at that moment. openraft batches the
     /// confirmations of concurrent readers into shared heartbeat rounds.
-    async fn confirm_read(&self, group: &Group, slot: u16) -> Result<(), ReadError> {
+    async fn confirm_read(
+        &self,
+        session: &Session,
+        group: &Group,
+        slot: u16,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ReadError> {
         let confirm = group.raft.ensure_linearizable(ReadPolicy::ReadIndex);
         match tokio::time::timeout(self.write_timeout, confirm).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f)))) => {
-                Err(ReadError::Route(
-                    match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
-                        Some(node) => err(format!("MOVED {slot} {}", node.resp)),
-                        None => cluster_down(group.id()),
-                    },
-                ))
+                let me = self.registry.topology().self_id();
+                match f.leader_id {
+                    Some(_) if group.current_leader() == Some(me) => {
+                        if self.wait_for_handoff(group, deadline).await {
+                            Err(ReadError::HandingOff)
+                        } else {
+                            Err(ReadError::Route(cluster_down(group.id())))
+                        }
+                    }
+                    Some(id) if id != me => Err(ReadError::Route(self.moved(session, slot, id))),
+                    _ => Err(ReadError::Route(cluster_down(group.id()))),
+                }
             }
             Ok(Err(e)) => Err(ReadError::Route(err(format!(
                 "TRYAGAIN cannot confirm leadership of slot group {}: {e}",
@@ -376,11 +440,11 @@ impl Context {
     }
 
     /// A write: propose, wait for commit and apply, reply with the applied result.
-    async fn write(&self, op: WriteOp, now: u64) -> Frame {
+    async fn write(&self, session: &Session, op: WriteOp, now: u64) -> Frame {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
-            let (group, slot) = match self.route(&keys, false).await {
+            let (group, slot) = match self.route(session, &keys, false).await {
                 Ok(Route::Leader(group, slot)) => (group, slot),
                 Ok(_) => unreachable!("writes never route to followers"),
                 Err(frame) => return frame,
@@ -394,10 +458,16 @@ impl Context {
                 Ok(Ok(resp)) => return keyspace_result(resp.data),
                 // Rejected before it was appended: safe to send the client elsewhere.
                 Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                    match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
-                        Some(node) if f.leader_id != Some(self.registry.topology().self_id()) => {
-                            return err(format!("MOVED {slot} {}", node.resp));
+                    let me = self.registry.topology().self_id();
+                    match f.leader_id {
+                        // Handing off: wait until the target has taken over, then route again.
+                        Some(_) if group.current_leader() == Some(me) => {
+                            if self.wait_for_handoff(group, deadline).await {
+                                continue;
+                            }
+                            return cluster_down(group.id());
                         }
+                        Some(id) if id != me => return self.moved(session, slot, id),
                         // Leaderless for now: wait for an election, then route again.
                         _ if tokio::time::Instant::now() < deadline => {
                             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -15,4 +15,4 @@ pub mod listener;
 pub mod route;
 pub mod stats;
 
-pub use listener::serve;
+pub use listener::{serve, serve_network};
