@@ -44,22 +44,36 @@ pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
 }
 
 /// The member (other than this node, not stopping) best placed to take over `group`: one whose
-/// log matches the leader's last entry if there is one, else the one furthest along.
+/// log matches the leader's last entry if there is one (several: chosen by group id, so a
+/// stopping node spreads its groups over the others), else the one furthest along.
 pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<NodeId> {
     let self_id = registry.topology().self_id();
     let m = group.metrics();
     let last = m.last_log_index;
     let replication = m.replication.as_ref()?;
-    group
+    let candidates: Vec<(NodeId, Option<u64>)> = group
         .spec
         .members
         .iter()
         .copied()
         .filter(|&id| id != self_id && !registry.is_peer_leaving(id))
-        .max_by_key(|id| {
-            let matched = replication.get(id).cloned().flatten().map(|l| l.index);
-            (matched.is_some() && matched == last, matched)
+        .map(|id| {
+            let matched = replication.get(&id).cloned().flatten().map(|l| l.index);
+            (id, matched)
         })
+        .collect();
+    let caught_up: Vec<NodeId> = candidates
+        .iter()
+        .filter(|(_, matched)| matched.is_some() && *matched == last)
+        .map(|(id, _)| *id)
+        .collect();
+    if !caught_up.is_empty() {
+        return Some(caught_up[group.id() as usize % caught_up.len()]);
+    }
+    candidates
+        .into_iter()
+        .max_by_key(|(_, matched)| *matched)
+        .map(|(id, _)| id)
 }
 
 /// Moves each group's leadership to its preferred member once that member is caught up, so

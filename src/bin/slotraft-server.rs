@@ -22,6 +22,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,openraft=error,sled=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: container logs and log files stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match Config::from_args(Args::parse()) {
         Ok(c) => c,
