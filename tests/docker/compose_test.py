@@ -223,7 +223,7 @@ def initial_load():
     return acked
 
 
-def kill_busiest_leader(background):
+def kill_busiest_leader():
     victim, led = busiest_leader()
     log(f"docker kill node{victim} (leads {led} groups)")
     run("docker", "kill", container(victim))
@@ -231,7 +231,7 @@ def kill_busiest_leader(background):
     return victim
 
 
-def partition_busiest_leader(background):
+def partition_busiest_leader():
     victim, led = busiest_leader()
     cid = container(victim)
     log(f"docker network disconnect node{victim} (leads {led} groups) from {CLUSTER_NET}")
@@ -319,14 +319,14 @@ def main():
 
     background = Writer("bg", cluster_client())
     background.start()
-    victim = kill_busiest_leader(background)
+    victim = kill_busiest_leader()
     verify_readable(acked + list(background.acked), f"after docker kill of node{victim}")
     run("docker", "start", container(victim))
     wait_healthy()
     log(f"node{victim} restarted and healthy")
     time.sleep(5)  # leaderships go back to their preferred members
 
-    partition_busiest_leader(background)
+    partition_busiest_leader()
     background.stop()
     log(f"background writer: {background.attempts} writes, {len(background.acked)} acknowledged, "
         f"{len(background.errors)} errors (expected during kill and partition)")
