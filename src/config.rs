@@ -101,6 +101,9 @@ pub struct Args {
     /// [default: 10000]
     #[arg(long)]
     pub shutdown_timeout_ms: Option<u64>,
+    /// Require clients to AUTH with this password (Redis requirepass) [default: none]
+    #[arg(long)]
+    pub requirepass: Option<String>,
 }
 
 /// The validated configuration a node runs with.
@@ -120,6 +123,8 @@ pub struct Config {
     /// Second RESP listener for external clients (`--external-port`), when configured.
     pub external_port: Option<u16>,
     pub shutdown_timeout_ms: u64,
+    /// `None`: no password (any `AUTH` is accepted, as Redis' `nopass` default user).
+    pub requirepass: Option<String>,
 }
 
 impl Args {
@@ -146,6 +151,7 @@ impl Args {
             external_cluster: self.external_cluster.or(other.external_cluster),
             external_port: self.external_port.or(other.external_port),
             shutdown_timeout_ms: self.shutdown_timeout_ms.or(other.shutdown_timeout_ms),
+            requirepass: self.requirepass.or(other.requirepass),
         }
     }
 }
@@ -292,6 +298,7 @@ impl Config {
             maxclients,
             external_port,
             shutdown_timeout_ms,
+            requirepass: args.requirepass.filter(|p| !p.is_empty()),
         })
     }
 }

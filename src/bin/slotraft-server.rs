@@ -12,7 +12,6 @@ use clap::Parser;
 use slotraft::config::{Args, Config};
 use slotraft::node::{self, Faults};
 use slotraft::server::dispatch::Context;
-use slotraft::server::stats::ServerStats;
 use slotraft::topology::ClientNetwork;
 
 fn main() -> ExitCode {
@@ -62,15 +61,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         None => None,
     };
     let mut running = node::start(&config, Faults::default()).await?;
-    let stats = Arc::new(ServerStats::default());
-    let ctx = Arc::new(Context {
-        registry: running.registry.clone(),
-        stats: stats.clone(),
-        limits: config.limits.clone(),
-        maxclients: config.maxclients,
-        leader_wait: Duration::from_millis(config.election_timeout_ms * 2),
-        write_timeout: Duration::from_millis(config.write_timeout_ms),
-    });
+    let ctx = Arc::new(Context::new(running.registry.clone(), &config));
     tracing::info!(
         node = config.topology.self_id(),
         resp = %resp_addr,
@@ -85,7 +76,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if let Some((_, listener)) = external {
         tokio::spawn(slotraft::server::serve_network(
             listener,
-            ctx,
+            ctx.clone(),
             ClientNetwork::External,
         ));
     }
@@ -99,7 +90,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let stop = slotraft::shutdown::stop(
         &running.registry,
         &running.peers,
-        &stats,
+        &ctx.stats,
         Duration::from_millis(config.shutdown_timeout_ms),
     );
     // A second signal means "now": skip the rest of the graceful stop.
