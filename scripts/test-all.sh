@@ -6,6 +6,8 @@
 #   3. one release build shared by every stage below
 #   4. cargo test --release: unit tests and the multi-process integration tests
 #   5. pytest tests/clients: redis-py RedisCluster (RESP2+RESP3) and redis-cli -c
+#   5b. tests/docker/compose-test.sh: the docker-compose cluster under kill, partition and
+#       rolling restart (needs Docker and docker-compose; fails, never skips, without them)
 #   6. model/check.sh: the TLA+ model with TLC (installs TLC itself)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +38,9 @@ cargo test --release -- --test-threads 2
 
 step "client compatibility (redis-py, redis-cli)"
 SLOTRAFT_SERVER="$PWD/target/release/slotraft-server" python3 -m pytest -q tests/clients
+
+step "docker-compose cluster (kill, partition, rolling restart)"
+tests/docker/compose-test.sh
 
 if [ -x model/check.sh ]; then
     step "TLA+ model (TLC)"

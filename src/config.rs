@@ -88,6 +88,19 @@ pub struct Args {
     /// Maximum number of simultaneous client connections [default: 10000]
     #[arg(long)]
     pub maxclients: Option<usize>,
+    /// Every node's RESP address for clients outside the cluster network, as ID=HOST:PORT,...
+    /// (e.g. published container ports); clients that connect to --external-port are given
+    /// these addresses in CLUSTER SLOTS and -MOVED [default: none]
+    #[arg(long)]
+    pub external_cluster: Option<String>,
+    /// RESP port for clients outside the cluster network [default: the port of this node's
+    /// --external-cluster entry]
+    #[arg(long)]
+    pub external_port: Option<u16>,
+    /// How long a stopping node may take to hand off leadership and let clients finish, in ms
+    /// [default: 10000]
+    #[arg(long)]
+    pub shutdown_timeout_ms: Option<u64>,
     /// Require clients to AUTH with this password (Redis requirepass) [default: none]
     #[arg(long)]
     pub requirepass: Option<String>,
@@ -107,6 +120,9 @@ pub struct Config {
     pub write_timeout_ms: u64,
     pub limits: Limits,
     pub maxclients: usize,
+    /// Second RESP listener for external clients (`--external-port`), when configured.
+    pub external_port: Option<u16>,
+    pub shutdown_timeout_ms: u64,
     /// `None`: no password (any `AUTH` is accepted, as Redis' `nopass` default user).
     pub requirepass: Option<String>,
 }
@@ -132,6 +148,9 @@ impl Args {
             proto_max_array_len: self.proto_max_array_len.or(other.proto_max_array_len),
             proto_max_inline_len: self.proto_max_inline_len.or(other.proto_max_inline_len),
             maxclients: self.maxclients.or(other.maxclients),
+            external_cluster: self.external_cluster.or(other.external_cluster),
+            external_port: self.external_port.or(other.external_port),
+            shutdown_timeout_ms: self.shutdown_timeout_ms.or(other.shutdown_timeout_ms),
             requirepass: self.requirepass.or(other.requirepass),
         }
     }
@@ -198,12 +217,34 @@ impl Config {
             format!("{node_id}={host}:{port}@{grpc_port}")
         });
         let nodes = parse_initial_cluster(&initial_cluster)?;
-        let topology = Topology::new(
+        let mut topology = Topology::new(
             node_id,
             nodes,
             args.groups.unwrap_or(16),
             args.replicas.unwrap_or(3),
         )?;
+        if let Some(external) = &args.external_cluster {
+            topology = topology.with_external(external)?;
+        }
+        let external_port = match (args.external_port, topology.self_external()) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "external-port",
+                    "needs --external-cluster (the addresses external clients are given)",
+                ))
+            }
+            (Some(p), Some(_)) => Some(p),
+            (None, Some(addr)) => addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()),
+            (None, None) => None,
+        };
+        if let Some(p) = external_port {
+            if p == 0 || p == port || p == grpc_port {
+                return Err(invalid(
+                    "external-port",
+                    format!("must be between 1 and 65535 and differ from --port ({port}) and --grpc-port ({grpc_port}), got {p}"),
+                ));
+            }
+        }
         let election_timeout_ms = args.election_timeout_ms.unwrap_or(1000);
         let heartbeat_ms = args.heartbeat_ms.unwrap_or(200);
         if heartbeat_ms == 0 || heartbeat_ms * 2 > election_timeout_ms {
@@ -239,6 +280,10 @@ impl Config {
             )?,
         };
         let maxclients = positive("maxclients", args.maxclients, 10_000)?;
+        let shutdown_timeout_ms = args.shutdown_timeout_ms.unwrap_or(10_000);
+        if shutdown_timeout_ms == 0 {
+            return Err(invalid("shutdown-timeout-ms", "must be positive"));
+        }
         Ok(Config {
             bind,
             port,
@@ -251,6 +296,8 @@ impl Config {
             write_timeout_ms,
             limits,
             maxclients,
+            external_port,
+            shutdown_timeout_ms,
             requirepass: args.requirepass.filter(|p| !p.is_empty()),
         })
     }
@@ -317,6 +364,13 @@ mod tests {
             (&["--initial-cluster", "1=bad"], "--initial-cluster"),
             (&["--heartbeat-ms", "900"], "--heartbeat-ms"),
             (&["--proto-max-bulk-len", "0"], "--proto-max-bulk-len"),
+            (&["--external-port", "7001"], "--external-port"),
+            (
+                &["--external-cluster", "1=127.0.0.1:6379"],
+                "--external-port",
+            ),
+            (&["--external-cluster", "2=h:1"], "--external-cluster"),
+            (&["--shutdown-timeout-ms", "0"], "--shutdown-timeout-ms"),
         ];
         for (args, want) in cases {
             let Err(err) = parse(args) else {
@@ -325,6 +379,33 @@ mod tests {
             let err = err.to_string();
             assert!(err.starts_with(want), "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn external_port_defaults_to_the_port_of_this_nodes_external_entry() {
+        let ic = "1=node1:6379@16379,2=node2:6379@16379";
+        let ext = "1=127.0.0.1:7001,2=127.0.0.1:7002";
+        let c = parse(&[
+            "--node-id",
+            "2",
+            "--initial-cluster",
+            ic,
+            "--external-cluster",
+            ext,
+        ])
+        .unwrap();
+        assert_eq!(c.external_port, Some(7002));
+        let c = parse(&[
+            "--initial-cluster",
+            ic,
+            "--external-cluster",
+            ext,
+            "--external-port",
+            "6380",
+        ])
+        .unwrap();
+        assert_eq!(c.external_port, Some(6380));
+        assert_eq!(parse(&[]).unwrap().external_port, None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::{ServerState, SnapshotPolicy};
+use openraft::SnapshotPolicy;
 use thiserror::Error;
 use tokio::sync::watch;
 
@@ -66,6 +66,8 @@ pub struct Faults {
 pub struct RunningNode {
     pub registry: Arc<GroupRegistry>,
     pub fatal: watch::Receiver<Option<String>>,
+    /// The channels to the other nodes (a stopping node tells them it is leaving).
+    pub peers: Peers,
 }
 
 pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeError> {
@@ -161,9 +163,13 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
 
     let (fatal_tx, fatal) = watch::channel(None);
     spawn_handshakes(&topology, &peers, fatal_tx);
-    tokio::spawn(balance_leaders(registry.clone()));
+    tokio::spawn(crate::leadership::balance(registry.clone()));
     tokio::spawn(expire_keys(registry.clone()));
-    Ok(RunningNode { registry, fatal })
+    Ok(RunningNode {
+        registry,
+        fatal,
+        peers,
+    })
 }
 
 fn tokio_stream_from(
@@ -310,43 +316,6 @@ fn spawn_handshakes(topology: &Arc<Topology>, peers: &Peers, fatal: watch::Sende
                 }
             }
         });
-    }
-}
-
-/// Moves each group's leadership to its preferred member once that member is caught up, so
-/// every node leads its share of groups (and gets it back after a restart).
-async fn balance_leaders(registry: Arc<GroupRegistry>) {
-    let self_id = registry.topology().self_id();
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
-    loop {
-        tick.tick().await;
-        for group in registry.groups() {
-            let Some(&preferred) = group.spec.members.first() else {
-                continue;
-            };
-            if preferred == self_id {
-                continue;
-            }
-            let m = group.metrics();
-            if m.state != ServerState::Leader {
-                continue;
-            }
-            let last = m.last_log_index;
-            let caught_up = m
-                .replication
-                .as_ref()
-                .and_then(|r| r.get(&preferred).cloned())
-                .flatten()
-                .is_some_and(|matched| Some(matched.index) == last);
-            if caught_up {
-                tracing::info!(
-                    group = group.id(),
-                    to = preferred,
-                    "handing leadership to preferred member"
-                );
-                let _ = group.raft.trigger().transfer_leader(preferred).await;
-            }
-        }
     }
 }
 

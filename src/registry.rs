@@ -1,9 +1,13 @@
 //! The group registry: the slot groups this node is a member of, each with its openraft handle
 //! and the applied state the RESP side reads. This is where the RESP side (commands, routing)
 //! and the peer side (gRPC, Raft) meet; neither knows the other.
+//!
+//! It also carries the node's lifecycle (serving, handing off, closing), which both sides obey
+//! during a graceful stop, and the peers that announced they are stopping (so leadership is
+//! not handed back to them).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use crate::raft::flusher::FlusherHandle;
 use crate::raft::state_machine::SharedState;
@@ -39,10 +43,24 @@ impl Group {
     }
 }
 
+/// Where a node is in its life. Only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Lifecycle {
+    Serving,
+    /// Stopping: no elections, leadership being handed to other members; clients are still
+    /// served (with `-MOVED` for groups led elsewhere) so they learn the new leaders.
+    HandingOff,
+    /// Stopping: no new client connections; existing ones close once idle.
+    Closing,
+}
+
 pub struct GroupRegistry {
     topology: Arc<Topology>,
     groups: BTreeMap<GroupId, Group>,
     flusher: FlusherHandle,
+    lifecycle: tokio::sync::watch::Sender<Lifecycle>,
+    /// Peers that told us they are stopping; cleared when they handshake again after restart.
+    leaving: Mutex<BTreeSet<NodeId>>,
 }
 
 impl GroupRegistry {
@@ -52,6 +70,8 @@ impl GroupRegistry {
             topology,
             groups,
             flusher,
+            lifecycle: tokio::sync::watch::Sender::new(Lifecycle::Serving),
+            leaving: Mutex::default(),
         }
     }
 
@@ -69,5 +89,44 @@ impl GroupRegistry {
 
     pub fn flusher(&self) -> &FlusherHandle {
         &self.flusher
+    }
+
+    pub fn lifecycle(&self) -> Lifecycle {
+        *self.lifecycle.borrow()
+    }
+
+    /// A receiver that sees every lifecycle change (connections and listeners wait on it).
+    pub fn watch_lifecycle(&self) -> tokio::sync::watch::Receiver<Lifecycle> {
+        self.lifecycle.subscribe()
+    }
+
+    /// Moves the lifecycle forward to `next` (never backward).
+    pub fn advance_lifecycle(&self, next: Lifecycle) {
+        self.lifecycle.send_if_modified(|current| {
+            let forward = next > *current;
+            if forward {
+                *current = next;
+            }
+            forward
+        });
+    }
+
+    /// Records whether peer `id` is stopping.
+    pub fn set_peer_leaving(&self, id: NodeId, leaving: bool) {
+        if let Ok(mut set) = self.leaving.lock() {
+            if leaving {
+                set.insert(id);
+            } else {
+                set.remove(&id);
+            }
+        }
+    }
+
+    /// Whether peer `id` said it is stopping (and has not come back since).
+    pub fn is_peer_leaving(&self, id: NodeId) -> bool {
+        self.leaving
+            .lock()
+            .map(|s| s.contains(&id))
+            .unwrap_or(false)
     }
 }

@@ -3,6 +3,11 @@
 //! (`--initial-cluster`, `--groups`, `--replicas`) and must get the same answer; the layout's
 //! fingerprint is the cluster id carried by every message between nodes, so nodes started with
 //! different layouts refuse each other's messages instead of mixing their logs.
+//!
+//! It also holds the optional external client addresses (`--external-cluster`): the address
+//! of each node as clients outside the cluster network dial it (published container ports,
+//! NAT). They are not part of the layout or the cluster id: they only change what clients are
+//! told, never who replicates what, so changing them needs no new data directory.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,6 +36,25 @@ pub enum TopologyError {
     BadGroupCount(u32),
     #[error("--replicas must be at least 1, got {0}")]
     BadReplicas(usize),
+    #[error("--external-cluster: entry '{0}' is not ID=HOST:PORT")]
+    BadExternalEntry(String),
+    #[error("--external-cluster: node {0} is not in --initial-cluster")]
+    ExternalUnknownNode(NodeId),
+    #[error("--external-cluster: node {0} has no entry (every node needs one)")]
+    ExternalMissingNode(NodeId),
+    #[error("--external-cluster: node {0} is listed twice")]
+    ExternalDuplicateNode(NodeId),
+}
+
+/// Which network a client reached this node through. It decides the address the client is
+/// given for every node in `CLUSTER SLOTS`/`SHARDS`/`NODES` and `-MOVED`: a client must be
+/// sent to addresses that work from where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientNetwork {
+    /// Through `--port`: the `--initial-cluster` addresses (the cluster network's names).
+    Cluster,
+    /// Through `--external-port`: the `--external-cluster` addresses.
+    External,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +74,8 @@ pub struct Topology {
     slot_group: Vec<GroupId>,
     canonical: String,
     cluster_id: String,
+    /// `--external-cluster`: every node's RESP address for clients outside the cluster network.
+    external: Option<BTreeMap<NodeId, String>>,
 }
 
 /// Parses `1=HOST:PORT@GPORT,2=...`.
@@ -145,7 +171,53 @@ impl Topology {
             slot_group,
             canonical,
             cluster_id,
+            external: None,
         })
+    }
+
+    /// Adds the external client addresses (`ID=HOST:PORT,...`, one per node of the layout).
+    pub fn with_external(mut self, text: &str) -> Result<Self, TopologyError> {
+        let mut external = BTreeMap::new();
+        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let bad = || TopologyError::BadExternalEntry(entry.to_string());
+            let (id, addr) = entry.split_once('=').ok_or_else(bad)?;
+            let id: NodeId = id.trim().parse().map_err(|_| bad())?;
+            let addr = addr.trim();
+            let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+            if host.is_empty() || host.contains('@') || port.parse::<u16>().map_or(true, |p| p == 0)
+            {
+                return Err(bad());
+            }
+            if !self.nodes.contains_key(&id) {
+                return Err(TopologyError::ExternalUnknownNode(id));
+            }
+            if external.insert(id, addr.to_string()).is_some() {
+                return Err(TopologyError::ExternalDuplicateNode(id));
+            }
+        }
+        if let Some(missing) = self.nodes.keys().find(|id| !external.contains_key(id)) {
+            return Err(TopologyError::ExternalMissingNode(*missing));
+        }
+        self.external = Some(external);
+        Ok(self)
+    }
+
+    /// This node's external client address, when `--external-cluster` is set.
+    pub fn self_external(&self) -> Option<&str> {
+        self.external
+            .as_ref()
+            .and_then(|e| e.get(&self.self_id))
+            .map(String::as_str)
+    }
+
+    /// The RESP address (`host:port`) of `id` for a client on `network`. Clients on the
+    /// external network get the external address; without `--external-cluster` every client
+    /// gets the `--initial-cluster` address.
+    pub fn client_addr(&self, id: NodeId, network: ClientNetwork) -> Option<&str> {
+        match (network, &self.external) {
+            (ClientNetwork::External, Some(external)) => external.get(&id).map(String::as_str),
+            _ => self.nodes.get(&id).map(|n| n.resp.as_str()),
+        }
     }
 
     pub fn self_id(&self) -> NodeId {
@@ -276,5 +348,55 @@ mod tests {
             .to_string()
             .starts_with("--groups"));
         assert!(Topology::new(1, three(), 16385, 3).is_err());
+    }
+
+    #[test]
+    fn clients_get_the_addresses_of_the_network_they_came_through() {
+        let t = Topology::new(2, three(), 16, 3)
+            .unwrap()
+            .with_external("1=10.0.0.9:7001, 2=10.0.0.9:7002,3=10.0.0.9:7003")
+            .unwrap();
+        assert_eq!(
+            t.client_addr(3, ClientNetwork::Cluster),
+            Some("127.0.0.1:7003")
+        );
+        assert_eq!(
+            t.client_addr(3, ClientNetwork::External),
+            Some("10.0.0.9:7003")
+        );
+        assert_eq!(t.self_external(), Some("10.0.0.9:7002"));
+        // External addresses are not part of the layout: same cluster id with or without them.
+        assert_eq!(
+            t.cluster_id(),
+            Topology::new(2, three(), 16, 3).unwrap().cluster_id()
+        );
+        let plain = Topology::new(1, three(), 16, 3).unwrap();
+        assert_eq!(
+            plain.client_addr(1, ClientNetwork::External),
+            Some("127.0.0.1:7001")
+        );
+    }
+
+    #[test]
+    fn bad_external_addresses_are_rejected_with_the_flag_named() {
+        let t = || Topology::new(1, three(), 16, 3).unwrap();
+        let cases = [
+            ("1=h:1,2=h:2", "--external-cluster: node 3 has no entry"),
+            (
+                "1=h:1,2=h:2,3=h:3,4=h:4",
+                "--external-cluster: node 4 is not",
+            ),
+            (
+                "1=h:1,1=h:2,3=h:3",
+                "--external-cluster: node 1 is listed twice",
+            ),
+            ("1=h:0,2=h:2,3=h:3", "--external-cluster: entry '1=h:0'"),
+            ("1=h,2=h:2,3=h:3", "--external-cluster: entry '1=h'"),
+            ("x=h:1", "--external-cluster: entry 'x=h:1'"),
+        ];
+        for (text, want) in cases {
+            let err = t().with_external(text).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{text}: {err}");
+        }
     }
 }

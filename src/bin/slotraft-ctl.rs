@@ -1,4 +1,10 @@
 //! `slotraft-ctl`: the operator CLI. Talks gRPC to any node's admin service.
+//!
+//! `health` is also the container health check (the image has no shell): it exits 0 only when
+//! the node answers and knows a leader for every slot group it hosts, and has applied what it
+//! knows to be committed.
+
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use slotraft::proto::admin::admin_client::AdminClient;
@@ -34,14 +40,21 @@ enum Cmd {
         #[arg(long)]
         group: Vec<u32>,
     },
+    /// Exit 0 if the node knows a leader for each of its groups and has applied what is
+    /// committed; exit 1 (with the reason) otherwise. Used as the container health check.
+    Health,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut client = AdminClient::connect(format!("http://{}", cli.node))
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", cli.node))?
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(5))
+        .connect()
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach {}: {e}", cli.node))?;
+    let mut client = AdminClient::new(channel);
     match cli.command {
         Cmd::Status => {
             let s = client.status(StatusRequest {}).await?.into_inner();
@@ -91,6 +104,29 @@ async fn main() -> anyhow::Result<()> {
                 })
                 .await?;
             println!("leadership of group {group} handed to node {to}");
+        }
+        Cmd::Health => {
+            let s = client.status(StatusRequest {}).await?.into_inner();
+            let problems: Vec<String> = s
+                .groups
+                .iter()
+                .filter_map(|g| {
+                    if g.leader == 0 {
+                        Some(format!("group {} has no leader", g.group_id))
+                    } else if g.applied < g.committed {
+                        Some(format!(
+                            "group {} applied {} of {} committed",
+                            g.group_id, g.applied, g.committed
+                        ))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            if !problems.is_empty() {
+                anyhow::bail!("node {} unhealthy: {}", s.node_id, problems.join("; "));
+            }
+            println!("node {} healthy: {} groups", s.node_id, s.groups.len());
         }
         Cmd::Snapshot { group } => {
             client

@@ -28,7 +28,7 @@ use tonic::transport::{Channel, Endpoint};
 use super::codec::{decode, encode};
 use super::{GroupId, NodeAddr, NodeId, TypeConfig, Vote};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
-use crate::proto::raft::{Envelope, SnapshotChunk};
+use crate::proto::raft::{Envelope, LeavingRequest, SnapshotChunk};
 
 /// Size of one snapshot chunk on the wire.
 const SNAPSHOT_CHUNK: usize = 1 << 20;
@@ -73,6 +73,28 @@ impl Peers {
             .connect_lazy();
         channels.insert(node, ch.clone());
         Ok(ch)
+    }
+
+    /// Tells every peer in `peers` (id, gRPC address) that this node is stopping, so none of
+    /// them hands it leadership meanwhile. Best effort and bounded: a peer that is down does
+    /// not need telling.
+    pub async fn announce_leaving(&self, peers: Vec<(NodeId, String)>, timeout: Duration) {
+        let calls = peers.into_iter().map(|(id, addr)| async move {
+            let Ok(channel) = self.channel(id, &addr) else {
+                return;
+            };
+            let req = LeavingRequest {
+                cluster_id: self.cluster_id.clone(),
+                from_node: self.self_id,
+            };
+            let mut client = RaftServiceClient::new(channel);
+            match tokio::time::timeout(timeout, client.leaving(req)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!(node = id, error = %e, "leaving notice failed"),
+                Err(_) => tracing::debug!(node = id, "leaving notice timed out"),
+            }
+        });
+        futures::future::join_all(calls).await;
     }
 
     fn envelope<T: Serialize>(&self, group: GroupId, msg: &T) -> Result<Envelope, std::io::Error> {

@@ -16,7 +16,9 @@ use tonic::{Request, Response, Status, Streaming};
 use super::codec::{decode, encode};
 use super::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 use crate::proto::raft::raft_service_server::RaftService;
-use crate::proto::raft::{Envelope, HandshakeReply, HandshakeRequest, Reply, SnapshotChunk};
+use crate::proto::raft::{
+    Envelope, HandshakeReply, HandshakeRequest, LeavingReply, LeavingRequest, Reply, SnapshotChunk,
+};
 use crate::registry::GroupRegistry;
 
 pub struct RaftServer {
@@ -87,6 +89,8 @@ impl RaftService for RaftServer {
                 topology.canonical()
             )));
         }
+        // A node handshakes when it starts: if it had announced it was stopping, it is back.
+        self.registry.set_peer_leaving(req.from_node, false);
         Ok(Response::new(HandshakeReply {
             cluster_id: topology.cluster_id().to_string(),
             node_id: topology.self_id(),
@@ -191,5 +195,19 @@ impl RaftService for RaftServer {
         let raft = self.raft_for(&envelope)?;
         let rpc: TransferLeaderRequest<TypeConfig> = payload(&envelope)?;
         reply(&raft.handle_transfer_leader(rpc).await.map_err(fatal)?)
+    }
+
+    async fn leaving(
+        &self,
+        request: Request<LeavingRequest>,
+    ) -> Result<Response<LeavingReply>, Status> {
+        let req = request.into_inner();
+        self.check_cluster(&req.cluster_id, req.from_node)?;
+        tracing::info!(
+            node = req.from_node,
+            "peer is stopping; not handing it leadership"
+        );
+        self.registry.set_peer_leaving(req.from_node, true);
+        Ok(Response::new(LeavingReply {}))
     }
 }

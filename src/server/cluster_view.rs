@@ -3,16 +3,20 @@
 //! and its other members the replicas, so cluster clients send writes straight to the leader.
 //! A group whose leader this node does not know is shown with its preferred member as master;
 //! a client that lands on a non-leader is redirected with `-MOVED`.
+//!
+//! Addresses are those of the client's network (`ClientNetwork`): a client that came through
+//! the external listener is given every node's `--external-cluster` address.
 
 use std::fmt::Write as _;
 
 use crate::raft::NodeId;
 use crate::registry::GroupRegistry;
 use crate::resp::Frame;
-use crate::topology::GroupSpec;
+use crate::topology::{ClientNetwork, GroupSpec};
 
 pub struct ClusterView<'a> {
     registry: &'a GroupRegistry,
+    network: ClientNetwork,
 }
 
 /// One slot group as a shard.
@@ -31,8 +35,16 @@ fn split_host_port(addr: &str) -> (&str, u16) {
 }
 
 impl<'a> ClusterView<'a> {
-    pub fn new(registry: &'a GroupRegistry) -> Self {
-        Self { registry }
+    pub fn new(registry: &'a GroupRegistry, network: ClientNetwork) -> Self {
+        Self { registry, network }
+    }
+
+    /// `host:port` of `id` for this view's client.
+    fn addr(&self, id: NodeId) -> &'a str {
+        self.registry
+            .topology()
+            .client_addr(id, self.network)
+            .unwrap_or("")
     }
 
     fn shard_list(&self) -> Vec<Shard<'a>> {
@@ -64,8 +76,7 @@ impl<'a> ClusterView<'a> {
 
     fn node_entry(&self, id: NodeId) -> Frame {
         let topology = self.registry.topology();
-        let addr = topology.node(id).map(|n| n.resp.as_str()).unwrap_or("");
-        let (host, port) = split_host_port(addr);
+        let (host, port) = split_host_port(self.addr(id));
         Frame::Array(vec![
             Frame::bulk(host.to_string()),
             Frame::Integer(i64::from(port)),
@@ -94,8 +105,7 @@ impl<'a> ClusterView<'a> {
     pub fn shards(&self) -> Frame {
         let topology = self.registry.topology();
         let node = |id: NodeId, role: &str| {
-            let addr = topology.node(id).map(|n| n.resp.as_str()).unwrap_or("");
-            let (host, port) = split_host_port(addr);
+            let (host, port) = split_host_port(self.addr(id));
             Frame::Map(vec![
                 (Frame::bulk("id"), Frame::bulk(topology.node_name(id))),
                 (Frame::bulk("port"), Frame::Integer(i64::from(port))),
@@ -134,7 +144,7 @@ impl<'a> ClusterView<'a> {
         let shards = self.shard_list();
         let mut out = String::new();
         for (&id, addr) in topology.nodes() {
-            let (host, port) = split_host_port(&addr.resp);
+            let (host, port) = split_host_port(self.addr(id));
             let gport = split_host_port(&addr.grpc).1;
             let myself = if id == topology.self_id() {
                 "myself,"

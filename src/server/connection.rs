@@ -5,6 +5,9 @@
 //! Commands run strictly in order: a read that follows a write on the same connection must see
 //! it, and a read can be confirmed (ReadIndex) before a still-pending earlier write commits, so
 //! the next command starts only when the previous one has its reply.
+//!
+//! When the node is stopping (lifecycle `Closing`) the connection closes as soon as it has no
+//! partly received request and no command running: a client never loses a reply it waits for.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::dispatch::{Context, Session};
+use crate::registry::Lifecycle;
 use crate::resp::{decode_request, Frame};
+use crate::topology::ClientNetwork;
 
 pub struct Connection {
     socket: TcpStream,
@@ -25,8 +30,13 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn new(socket: TcpStream, peer: SocketAddr, ctx: Arc<Context>) -> Self {
-        let mut session = Session::new(ctx.stats.next_client_id(), peer);
+    pub fn new(
+        socket: TcpStream,
+        peer: SocketAddr,
+        network: ClientNetwork,
+        ctx: Arc<Context>,
+    ) -> Self {
+        let mut session = Session::new(ctx.stats.next_client_id(), peer, network);
         session.local = socket.local_addr().ok();
         Self {
             socket,
@@ -49,6 +59,7 @@ impl Connection {
     }
 
     async fn serve(&mut self) -> std::io::Result<()> {
+        let mut lifecycle = self.ctx.registry.watch_lifecycle();
         loop {
             // Execute every complete request already buffered, then flush their replies at once.
             loop {
@@ -80,8 +91,15 @@ impl Connection {
             if self.input.capacity() - self.input.len() < 4096 {
                 self.input.reserve(16 * 1024);
             }
-            if self.socket.read_buf(&mut self.input).await? == 0 {
-                return Ok(());
+            let idle = self.input.is_empty();
+            tokio::select! {
+                read = self.socket.read_buf(&mut self.input) => {
+                    if read? == 0 {
+                        return Ok(());
+                    }
+                }
+                // Only between requests: a half-received request is read and answered first.
+                _ = lifecycle.wait_for(|l| *l == Lifecycle::Closing), if idle => return Ok(()),
             }
         }
     }

@@ -32,10 +32,11 @@ use crate::command::{
     SetArgs, SetCondition, SetExpiry, TimeUnit,
 };
 use crate::keyspace::{self, KeyspaceError, ReadOp, TtlKind, WatchedKey, WriteOp};
-use crate::raft::{GroupId, Request};
+use crate::raft::{GroupId, NodeId, Request};
 use crate::registry::{Group, GroupRegistry};
 use crate::reply::Reply;
 use crate::resp::{Frame, Limits, Protocol};
+use crate::topology::ClientNetwork;
 
 /// Shared by all connections.
 pub struct Context {
@@ -71,10 +72,13 @@ pub struct Session {
     pub watched: Vec<WatchedKey>,
     pub created: std::time::Instant,
     pub last_command: &'static str,
+    /// The network the client came through (which listener): decides the node addresses it
+    /// is given in `CLUSTER SLOTS`/`SHARDS`/`NODES` and `-MOVED`.
+    pub network: ClientNetwork,
 }
 
 impl Session {
-    pub fn new(id: u64, peer: SocketAddr) -> Self {
+    pub fn new(id: u64, peer: SocketAddr, network: ClientNetwork) -> Self {
         Self {
             id,
             peer,
@@ -87,6 +91,7 @@ impl Session {
             watched: Vec::new(),
             created: std::time::Instant::now(),
             last_command: "NULL",
+            network,
         }
     }
 
@@ -154,10 +159,10 @@ pub(super) fn reshape(reply: Reply, how: Option<ReplyAs>) -> Reply {
 
 /// Why a read could not run here.
 enum ReadError {
-    /// The reply to send (`TRYAGAIN` when leadership cannot be confirmed).
+    /// The ready-made reply (`-MOVED`, `-CLUSTERDOWN`, `-TRYAGAIN`).
     Route(Frame),
-    /// openraft says another node leads (or is taking over): route again.
-    NotLeader,
+    /// Leadership just moved away from this node: route again.
+    HandingOff,
 }
 
 /// A command that may run without `AUTH` when a password is set (Redis' `no-auth` flag).
@@ -329,7 +334,7 @@ impl Context {
                 format: *b"txt",
                 text: info::render(self, &sections).into(),
             },
-            Command::Cluster(sub) => self.cluster(sub, now),
+            Command::Cluster(sub) => self.cluster(sub, session.network, now),
             Command::Client(sub) => self.client(session, sub),
             Command::Config(sub) => self.config(sub, resp3),
             Command::Time => {
@@ -397,7 +402,7 @@ impl Context {
             Command::Read(op) => self.read(session, op).await,
 
             other => match write_op(other, now) {
-                Ok((op, how)) => self.write(op, how, now, resp3).await,
+                Ok((op, how)) => self.write(op, how, now, resp3, session.network).await,
                 Err(frame) => frame,
             },
         }
@@ -464,8 +469,8 @@ impl Context {
             .filter(move |g| g.current_leader() == Some(me))
     }
 
-    fn cluster(&self, sub: ClusterSub, now: u64) -> Frame {
-        let view = cluster_view::ClusterView::new(&self.registry);
+    fn cluster(&self, sub: ClusterSub, network: ClientNetwork, now: u64) -> Frame {
+        let view = cluster_view::ClusterView::new(&self.registry, network);
         match sub {
             ClusterSub::Help => help(ClusterSub::HELP),
             ClusterSub::Slots => view.slots(),
@@ -498,11 +503,44 @@ impl Context {
         }
     }
 
+    /// `-MOVED slot host:port`, with the address `node` has on the client's network.
+    fn moved(&self, network: ClientNetwork, slot: u16, node: NodeId) -> Frame {
+        let addr = self
+            .registry
+            .topology()
+            .client_addr(node, network)
+            .unwrap_or_default();
+        err(format!("MOVED {slot} {addr}"))
+    }
+
+    /// Called when openraft refused a command because this node is handing `group`'s
+    /// leadership to another member. The target is named at once, but until it has won its
+    /// election it still believes this node leads and would send the client straight back
+    /// (a redirect loop that exhausts a client's redirect budget). So wait — bounded — until
+    /// this node has seen leadership leave it; the caller then routes again.
+    async fn wait_for_handoff(&self, group: &Group, deadline: tokio::time::Instant) -> bool {
+        let me = self.registry.topology().self_id();
+        if group.current_leader() != Some(me) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        group
+            .raft
+            .wait(Some(left))
+            .metrics(
+                |m| m.current_leader.is_some() && m.current_leader != Some(me),
+                "leadership handed off",
+            )
+            .await
+            .is_ok()
+    }
+
     /// Routes keys to their group; errors are the ready-made reply.
     pub(super) async fn route(
         &self,
         keys: &[Bytes],
         allow_follower: bool,
+        network: ClientNetwork,
     ) -> Result<Route<'_>, Frame> {
         let slot = match common_slot(keys) {
             None => return Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
@@ -511,7 +549,7 @@ impl Context {
         };
         match self.router().route(slot, allow_follower).await {
             Route::CrossSlot => Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
-            Route::Moved { slot, addr } => Err(err(format!("MOVED {slot} {addr}"))),
+            Route::Moved { slot, node } => Err(self.moved(network, slot, node)),
             Route::Down { group } => Err(cluster_down(group)),
             route => Ok(route),
         }
@@ -521,9 +559,26 @@ impl Context {
     pub(super) async fn read(&self, session: &Session, mut op: ReadOp) -> Frame {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         op.reseed(rand::random());
-        let group = match self.confirmed_route(&keys, session.readonly).await {
-            Ok(group) => group,
-            Err(frame) => return frame,
+        let deadline = tokio::time::Instant::now() + self.leader_wait;
+        let group = loop {
+            let route = match self.route(&keys, session.readonly, session.network).await {
+                Ok(route) => route,
+                Err(frame) => return frame,
+            };
+            match route {
+                Route::Leader(group, slot) => {
+                    match self
+                        .confirm_read(group, slot, session.network, deadline)
+                        .await
+                    {
+                        Ok(()) => break group,
+                        Err(ReadError::HandingOff) => continue,
+                        Err(ReadError::Route(frame)) => return frame,
+                    }
+                }
+                Route::Follower(group, _) => break group,
+                _ => unreachable!("route() returns only Leader or Follower"),
+            }
         };
         let state = match group.state.read() {
             Ok(state) => state,
@@ -535,42 +590,51 @@ impl Context {
         )
     }
 
-    /// The group that may serve a read of `keys` here: a follower when `allow_follower`
-    /// (`READONLY`), else this node as leader with its leadership confirmed by a quorum
-    /// (ReadIndex). While openraft says another node should lead but this node's own view
-    /// does not yet name it (a leadership transfer in flight), it waits instead of redirecting,
-    /// so two nodes never bounce a client between them.
-    pub(super) async fn confirmed_route(
+    /// `confirm_read` with the reply to send when it fails (a hand-off in progress is waited
+    /// out and reported as `-MOVED` to the new leader).
+    pub(super) async fn confirm(
         &self,
-        keys: &[Bytes],
-        allow_follower: bool,
-    ) -> Result<&Group, Frame> {
+        group: &Group,
+        slot: u16,
+        network: ClientNetwork,
+    ) -> Result<(), Frame> {
         let deadline = tokio::time::Instant::now() + self.leader_wait;
-        loop {
-            match self.route(keys, allow_follower).await? {
-                Route::Leader(group, _) => match self.confirm_read(group).await {
-                    Ok(()) => return Ok(group),
-                    Err(ReadError::Route(frame)) => return Err(frame),
-                    Err(ReadError::NotLeader) if tokio::time::Instant::now() < deadline => {
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    Err(ReadError::NotLeader) => return Err(cluster_down(group.id())),
-                },
-                Route::Follower(group, _) => return Ok(group),
-                _ => unreachable!("route() returns only Leader or Follower"),
-            }
+        match self.confirm_read(group, slot, network, deadline).await {
+            Ok(()) => Ok(()),
+            Err(ReadError::Route(frame)) => Err(frame),
+            Err(ReadError::HandingOff) => Err(match group.current_leader() {
+                Some(leader) => self.moved(network, slot, leader),
+                None => cluster_down(group.id()),
+            }),
         }
     }
 
     /// ReadIndex: confirms with a quorum that this node still leads, then waits until the
     /// state machine has applied everything committed at that moment. openraft batches the
     /// confirmations of concurrent readers into shared heartbeat rounds.
-    async fn confirm_read(&self, group: &Group) -> Result<(), ReadError> {
+    async fn confirm_read(
+        &self,
+        group: &Group,
+        slot: u16,
+        network: ClientNetwork,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ReadError> {
         let confirm = group.raft.ensure_linearizable(ReadPolicy::ReadIndex);
         match tokio::time::timeout(self.write_timeout, confirm).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(_)))) => {
-                Err(ReadError::NotLeader)
+            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f)))) => {
+                let me = self.registry.topology().self_id();
+                match f.leader_id {
+                    Some(_) if group.current_leader() == Some(me) => {
+                        if self.wait_for_handoff(group, deadline).await {
+                            Err(ReadError::HandingOff)
+                        } else {
+                            Err(ReadError::Route(cluster_down(group.id())))
+                        }
+                    }
+                    Some(id) if id != me => Err(ReadError::Route(self.moved(network, slot, id))),
+                    _ => Err(ReadError::Route(cluster_down(group.id()))),
+                }
             }
             Ok(Err(e)) => Err(ReadError::Route(err(format!(
                 "TRYAGAIN cannot confirm leadership of slot group {}: {e}",
@@ -590,8 +654,9 @@ impl Context {
         how: Option<ReplyAs>,
         now: u64,
         resp3: bool,
+        network: ClientNetwork,
     ) -> Frame {
-        match self.propose(op, now).await {
+        match self.propose(op, now, network).await {
             Ok(result) => keyspace_result(result.map(|r| reshape(r, how)), resp3),
             Err(frame) => frame,
         }
@@ -603,12 +668,13 @@ impl Context {
         &self,
         mut op: WriteOp,
         now: u64,
+        network: ClientNetwork,
     ) -> Result<Result<Reply, KeyspaceError>, Frame> {
         op.reseed(rand::random());
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
-            let (group, _slot) = match self.route(&keys, false).await {
+            let (group, slot) = match self.route(&keys, false, network).await {
                 Ok(Route::Leader(group, slot)) => (group, slot),
                 Ok(_) => unreachable!("writes never route to followers"),
                 Err(frame) => return Err(frame),
@@ -620,18 +686,25 @@ impl Context {
             let proposal = group.raft.client_write(request);
             match tokio::time::timeout(self.write_timeout, proposal).await {
                 Ok(Ok(resp)) => return Ok(resp.data),
-                // Rejected before it was appended: safe to send the client elsewhere, once
-                // this node's own view names the new leader (`route` reads it). Redirecting on
-                // openraft's hint alone would bounce clients between the old and the new
-                // leader while a transfer is in flight.
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))))
-                    if tokio::time::Instant::now() < deadline =>
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                }
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
-                    return Err(cluster_down(group.id()))
+                // Rejected before it was appended: safe to send the client elsewhere.
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
+                    let me = self.registry.topology().self_id();
+                    match f.leader_id {
+                        // Handing off: wait until the target has taken over, then route again.
+                        Some(_) if group.current_leader() == Some(me) => {
+                            if self.wait_for_handoff(group, deadline).await {
+                                continue;
+                            }
+                            return Err(cluster_down(group.id()));
+                        }
+                        Some(id) if id != me => return Err(self.moved(network, slot, id)),
+                        // Leaderless for now: wait for an election, then route again.
+                        _ if tokio::time::Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                        _ => return Err(cluster_down(group.id())),
+                    }
                 }
                 Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => {
                     return Err(outcome_unknown(

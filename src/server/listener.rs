@@ -1,5 +1,9 @@
 //! Accepts RESP clients: one task per connection, at most `maxclients` at once. A client over
 //! the limit gets Redis's error and is closed, without disturbing anyone else.
+//!
+//! A node may have two listeners: `--port` for clients on the cluster network and
+//! `--external-port` for clients outside it; the listener a client came through decides the
+//! node addresses it is given. Both stop accepting when the node starts closing.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,11 +14,25 @@ use tokio::sync::Semaphore;
 
 use super::connection::Connection;
 use super::dispatch::Context;
+use crate::registry::Lifecycle;
+use crate::topology::ClientNetwork;
 
+/// Serves clients on the cluster network (`--port`).
 pub async fn serve(listener: TcpListener, ctx: Arc<Context>) {
+    serve_network(listener, ctx, ClientNetwork::Cluster).await
+}
+
+/// Serves clients that reach this node through `network`.
+pub async fn serve_network(listener: TcpListener, ctx: Arc<Context>, network: ClientNetwork) {
     let permits = Arc::new(Semaphore::new(ctx.maxclients));
+    let mut lifecycle = ctx.registry.watch_lifecycle();
     loop {
-        let (mut socket, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            // Dropping the listener refuses new connections while existing ones drain.
+            _ = lifecycle.wait_for(|l| *l == Lifecycle::Closing) => return,
+        };
+        let (mut socket, peer) = match accepted {
             Ok(conn) => conn,
             Err(e) => {
                 // Typically EMFILE: back off briefly instead of spinning.
@@ -39,7 +57,7 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Context>) {
         tokio::spawn(async move {
             ctx.stats.connected_clients.fetch_add(1, Ordering::Relaxed);
             ctx.stats.total_connections.fetch_add(1, Ordering::Relaxed);
-            let conn = Connection::new(socket, peer, ctx.clone());
+            let conn = Connection::new(socket, peer, network, ctx.clone());
             if let Err(e) = conn.run().await {
                 tracing::debug!(%peer, error = %e, "connection closed with error");
             }

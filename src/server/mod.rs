@@ -18,4 +18,4 @@ pub mod route;
 pub mod stats;
 pub mod transaction;
 
-pub use listener::serve;
+pub use listener::{serve, serve_network};

@@ -15,8 +15,9 @@ pub enum Route<'a> {
     Leader(&'a Group, u16),
     /// This node follows the group and the client allowed stale reads (`READONLY`).
     Follower(&'a Group, u16),
-    /// Another node should be asked: `-MOVED slot host:port`.
-    Moved { slot: u16, addr: String },
+    /// Another node should be asked: `-MOVED slot host:port` (the address depends on the
+    /// client's network, so the caller formats it).
+    Moved { slot: u16, node: NodeId },
     /// Keys in different slots: `-CROSSSLOT`.
     CrossSlot,
     /// No leader known for the group, even after waiting an election timeout.
@@ -44,16 +45,6 @@ pub struct Router<'a> {
 }
 
 impl<'a> Router<'a> {
-    fn moved(&self, slot: u16, node: NodeId) -> Route<'a> {
-        let addr = self
-            .registry
-            .topology()
-            .node(node)
-            .map(|n| n.resp.clone())
-            .unwrap_or_default();
-        Route::Moved { slot, addr }
-    }
-
     /// Routes a command on `slot`. `allow_follower`: the command is a read and the client sent
     /// `READONLY`.
     pub async fn route(&self, slot: u16, allow_follower: bool) -> Route<'a> {
@@ -62,7 +53,10 @@ impl<'a> Router<'a> {
         let Some(group) = self.registry.group(group_id) else {
             // Not a member: send the client to the group's preferred member, which knows more.
             let spec = topology.group(group_id).expect("every slot has a group");
-            return self.moved(slot, spec.members[0]);
+            return Route::Moved {
+                slot,
+                node: spec.members[0],
+            };
         };
         let self_id = topology.self_id();
         let leader = match group.current_leader() {
@@ -74,7 +68,7 @@ impl<'a> Router<'a> {
             // A follower serves stale reads only once it has a leader and has applied what it
             // knows to be committed; right after a restart it has not.
             Some(_) if allow_follower && caught_up(group) => Route::Follower(group, slot),
-            Some(l) => self.moved(slot, l),
+            Some(l) => Route::Moved { slot, node: l },
             None => Route::Down { group: group_id },
         }
     }

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::dispatch::{err, keyspace_result, reshape, write_op, Context, Session};
-use super::route::common_slot;
+use super::route::{common_slot, Route};
 use crate::command::{self, Command, ReplyAs};
 use crate::keyspace::{MultiOp, MultiStep, WatchedKey, WriteOp};
 use crate::reply::Reply;
@@ -142,7 +142,7 @@ impl Context {
             if common_slot(&keys).is_none() {
                 return err("CROSSSLOT Keys in request don't hash to the same slot");
             }
-            match self.propose(op, now).await {
+            match self.propose(op, now, session.network).await {
                 Ok(Ok(Reply::Array(replies))) => logged = replies,
                 Ok(Ok(Reply::NullArray)) => return Frame::NullArray,
                 Ok(Ok(other)) => return other.into_frame(resp3),
@@ -168,10 +168,16 @@ impl Context {
     pub(super) async fn watch(&self, session: &mut Session, keys: Vec<Bytes>) -> Frame {
         for key in keys {
             let group = match self
-                .confirmed_route(std::slice::from_ref(&key), false)
+                .route(std::slice::from_ref(&key), false, session.network)
                 .await
             {
-                Ok(group) => group,
+                Ok(Route::Leader(group, slot)) => {
+                    if let Err(frame) = self.confirm(group, slot, session.network).await {
+                        return frame;
+                    }
+                    group
+                }
+                Ok(_) => unreachable!("watch routes to leaders"),
                 Err(frame) => return frame,
             };
             let Ok(state) = group.state.read() else {

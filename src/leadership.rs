@@ -1,0 +1,124 @@
+//! Moving the leadership of slot groups on purpose: the balancer (give each group back to its
+//! preferred member once that member is caught up) and a graceful stop (hand every group this
+//! node leads to another up-to-date member before exiting). Must not know RESP.
+//!
+//! openraft's `transfer_leader` marks the leader as transferring — from then on it refuses new
+//! proposals (callers get `ForwardToLeader` naming the target) and stops heartbeating — and asks
+//! the target to campaign at once. The target ignores the request if its log is behind the
+//! leader's last entry at that moment, which under write load is common because AppendEntries
+//! are pipelined. The leader would then stay "transferring" until an election timeout makes
+//! someone campaign. So `hand_off` re-sends the request until the leader has stepped down: by
+//! then replication (which continues during a transfer) has brought the target up to date.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::ServerState;
+
+use crate::raft::NodeId;
+use crate::registry::{Group, GroupRegistry, Lifecycle};
+
+/// How often a transfer request is re-sent while the target has not taken over.
+const RETRY: Duration = Duration::from_millis(100);
+
+/// Hands leadership of `group` to `to`; true once this node no longer leads it.
+pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if !group.raft.is_leader() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        if let Err(e) = group.raft.trigger().transfer_leader(to).await {
+            tracing::debug!(group = group.id(), to, error = %e, "transfer request failed");
+        }
+        let wait = RETRY.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let _ = group
+            .raft
+            .wait(Some(wait))
+            .metrics(|m| m.state != ServerState::Leader, "stepped down")
+            .await;
+    }
+}
+
+/// The member (other than this node, not stopping) best placed to take over `group`: one whose
+/// log matches the leader's last entry if there is one (several: chosen by group id, so a
+/// stopping node spreads its groups over the others), else the one furthest along.
+pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<NodeId> {
+    let self_id = registry.topology().self_id();
+    let m = group.metrics();
+    let last = m.last_log_index;
+    let replication = m.replication.as_ref()?;
+    let candidates: Vec<(NodeId, Option<u64>)> = group
+        .spec
+        .members
+        .iter()
+        .copied()
+        .filter(|&id| id != self_id && !registry.is_peer_leaving(id))
+        .map(|id| {
+            let matched = replication.get(&id).cloned().flatten().map(|l| l.index);
+            (id, matched)
+        })
+        .collect();
+    let caught_up: Vec<NodeId> = candidates
+        .iter()
+        .filter(|(_, matched)| matched.is_some() && *matched == last)
+        .map(|(id, _)| *id)
+        .collect();
+    if !caught_up.is_empty() {
+        return Some(caught_up[group.id() as usize % caught_up.len()]);
+    }
+    candidates
+        .into_iter()
+        .max_by_key(|(_, matched)| *matched)
+        .map(|(id, _)| id)
+}
+
+/// Moves each group's leadership to its preferred member once that member is caught up, so
+/// every node leads its share of groups (and gets it back after a restart). Never hands a
+/// group to a member that announced it is stopping, and stops when this node is stopping.
+pub async fn balance(registry: Arc<GroupRegistry>) {
+    let self_id = registry.topology().self_id();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        if registry.lifecycle() != Lifecycle::Serving {
+            return;
+        }
+        for group in registry.groups() {
+            let Some(&preferred) = group.spec.members.first() else {
+                continue;
+            };
+            if preferred == self_id || registry.is_peer_leaving(preferred) {
+                continue;
+            }
+            let m = group.metrics();
+            if m.state != ServerState::Leader {
+                continue;
+            }
+            let last = m.last_log_index;
+            let caught_up = m
+                .replication
+                .as_ref()
+                .and_then(|r| r.get(&preferred).cloned())
+                .flatten()
+                .is_some_and(|matched| Some(matched.index) == last);
+            if caught_up {
+                tracing::info!(
+                    group = group.id(),
+                    to = preferred,
+                    "handing leadership to preferred member"
+                );
+                if !hand_off(group, preferred, Duration::from_secs(2)).await {
+                    tracing::warn!(
+                        group = group.id(),
+                        to = preferred,
+                        "leader hand-off timed out"
+                    );
+                }
+            }
+        }
+    }
+}
