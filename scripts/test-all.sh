@@ -18,6 +18,8 @@ step "installing test tools"
 need_apt=()
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
 command -v strace >/dev/null || need_apt+=(strace)
+# redis-server 7.0 is the reference of the differential test (tests/clients/test_redis_parity.py).
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
