@@ -291,7 +291,7 @@ impl Context {
                 } else if !session.authenticated
                     && self.requirepass.read().map(|p| p.is_some()).unwrap_or(true)
                 {
-                    return err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+                    return err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
                 }
                 if let Some(v) = protover {
                     session.protocol = if v == 3 {
