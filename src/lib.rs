@@ -8,6 +8,7 @@ pub mod admin;
 pub mod clock;
 pub mod command;
 pub mod config;
+pub mod glob;
 pub mod keyspace;
 pub mod leadership;
 pub mod node;

@@ -92,7 +92,9 @@ pub fn list(filter: Option<&ListFilter>) -> Vec<&'static str> {
             .acl_categories
             .iter()
             .any(|c| c.name().as_bytes()[1..].eq_ignore_ascii_case(name)),
-        Some(ListFilter::Pattern(pattern)) => glob_match(pattern, spec.name.as_bytes()),
+        Some(ListFilter::Pattern(pattern)) => {
+            crate::glob::glob_match_case(pattern, spec.name.as_bytes(), true)
+        }
     };
     COMMANDS
         .iter()
@@ -102,87 +104,6 @@ pub fn list(filter: Option<&ListFilter>) -> Vec<&'static str> {
         .collect()
 }
 
-/// Redis' `stringmatchlen` with `nocase`: `*`, `?`, `[…]` (with `^` and ranges) and `\`
-/// escapes, ASCII case ignored.
-fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
-    let lower = |b: u8| b.to_ascii_lowercase();
-    let (mut p, mut s) = (0, 0);
-    while p < pattern.len() {
-        match pattern[p] {
-            b'*' => {
-                while pattern.get(p + 1) == Some(&b'*') {
-                    p += 1;
-                }
-                if p + 1 == pattern.len() {
-                    return true;
-                }
-                return (s..=string.len())
-                    .any(|from| glob_match(&pattern[p + 1..], &string[from..]));
-            }
-            b'?' => {
-                if s >= string.len() {
-                    return false;
-                }
-                s += 1;
-            }
-            b'[' => {
-                let Some(&c) = string.get(s) else {
-                    return false;
-                };
-                p += 1;
-                let not = pattern.get(p) == Some(&b'^');
-                if not {
-                    p += 1;
-                }
-                let mut matched = false;
-                loop {
-                    match pattern.get(p) {
-                        None => {
-                            p -= 1; // Unterminated: Redis stops at the last character.
-                            break;
-                        }
-                        Some(b']') => break,
-                        Some(b'\\') if p + 1 < pattern.len() => {
-                            p += 1;
-                            matched |= pattern[p] == c;
-                        }
-                        Some(&start)
-                            if pattern.get(p + 1) == Some(&b'-') && p + 2 < pattern.len() =>
-                        {
-                            let (mut lo, mut hi) = (lower(start), lower(pattern[p + 2]));
-                            if lo > hi {
-                                std::mem::swap(&mut lo, &mut hi);
-                            }
-                            p += 2;
-                            matched |= (lo..=hi).contains(&lower(c));
-                        }
-                        Some(&other) => matched |= lower(other) == lower(c),
-                    }
-                    p += 1;
-                }
-                if matched == not {
-                    return false;
-                }
-                s += 1;
-            }
-            b'\\' if p + 1 < pattern.len() => {
-                p += 1;
-                if string.get(s).map(|&c| lower(c)) != Some(lower(pattern[p])) {
-                    return false;
-                }
-                s += 1;
-            }
-            other => {
-                if string.get(s).map(|&c| lower(c)) != Some(lower(other)) {
-                    return false;
-                }
-                s += 1;
-            }
-        }
-        p += 1;
-    }
-    s == string.len()
-}
 
 /// `COMMAND GETKEYS`: the keys of the command line `args` (name first), as Redis 7.0 finds them.
 /// Checks, in Redis' order: the command exists, it has keys at all, the argument count fits its

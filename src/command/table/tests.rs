@@ -518,7 +518,7 @@ fn glob_matches_like_stringmatchlen() {
         ("[ab", "a", true),
     ] {
         assert_eq!(
-            glob_match(pattern.as_bytes(), string.as_bytes()),
+            crate::glob::glob_match_case(pattern.as_bytes(), string.as_bytes(), true),
             expected,
             "{pattern} {string}"
         );
