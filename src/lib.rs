@@ -18,3 +18,4 @@ pub mod resp;
 pub mod server;
 pub mod slot;
 pub mod topology;
+pub mod torture;
