@@ -318,7 +318,7 @@ mod tests {
         let v = rows()
             .append(1, 0, 10, Status::Ok)
             .append(2, 5, 15, Status::Ok) // concurrent with 1
-            .read(&[2], 12, 13) // 2 before 1 is allowed: they were concurrent
+            .read(&[2], 7, 8) // 2 before 1 is allowed: they were concurrent
             .append(3, 20, 30, Status::Info) // may or may not be there
             .append(4, 21, 22, Status::Fail)
             .read(&[2, 1], 40, 41)
