@@ -19,6 +19,12 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    #[cfg(feature = "unsafe-ack")]
+    eprintln!(
+        "{}: this server acknowledges writes before they commit and WILL LOSE DATA; \
+         it exists only to prove that the torture suite catches lost writes",
+        slotraft::torture::cluster::UNSAFE_MARKER
+    );
     let config = match Config::from_args(Args::parse()) {
         Ok(c) => c,
         Err(e) => {
