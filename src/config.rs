@@ -88,6 +88,9 @@ pub struct Args {
     /// Maximum number of simultaneous client connections [default: 10000]
     #[arg(long)]
     pub maxclients: Option<usize>,
+    /// Require clients to AUTH with this password (Redis requirepass) [default: none]
+    #[arg(long)]
+    pub requirepass: Option<String>,
 }
 
 /// The validated configuration a node runs with.
@@ -104,6 +107,8 @@ pub struct Config {
     pub write_timeout_ms: u64,
     pub limits: Limits,
     pub maxclients: usize,
+    /// `None`: no password (any `AUTH` is accepted, as Redis' `nopass` default user).
+    pub requirepass: Option<String>,
 }
 
 impl Args {
@@ -127,6 +132,7 @@ impl Args {
             proto_max_array_len: self.proto_max_array_len.or(other.proto_max_array_len),
             proto_max_inline_len: self.proto_max_inline_len.or(other.proto_max_inline_len),
             maxclients: self.maxclients.or(other.maxclients),
+            requirepass: self.requirepass.or(other.requirepass),
         }
     }
 }
@@ -245,6 +251,7 @@ impl Config {
             write_timeout_ms,
             limits,
             maxclients,
+            requirepass: args.requirepass.filter(|p| !p.is_empty()),
         })
     }
 }

@@ -149,14 +149,11 @@ fn failing_sync_fails_the_write() {
         let running = slotraft::node::start(&config, faults.clone())
             .await
             .unwrap();
-        let ctx = Arc::new(slotraft::server::dispatch::Context {
-            registry: running.registry.clone(),
-            stats: Arc::default(),
-            limits: config.limits.clone(),
-            maxclients: 100,
-            leader_wait: Duration::from_millis(600),
-            write_timeout: Duration::from_millis(3000),
-        });
+        let mut ctx = slotraft::server::dispatch::Context::new(running.registry.clone(), &config);
+        ctx.maxclients = 100;
+        ctx.leader_wait = Duration::from_millis(600);
+        ctx.write_timeout = Duration::from_millis(3000);
+        let ctx = Arc::new(ctx);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();

@@ -52,14 +52,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen for RESP on {resp_addr}: {e}"))?;
     let mut running = node::start(&config, Faults::default()).await?;
-    let ctx = Arc::new(Context {
-        registry: running.registry.clone(),
-        stats: Arc::new(ServerStats::default()),
-        limits: config.limits.clone(),
-        maxclients: config.maxclients,
-        leader_wait: Duration::from_millis(config.election_timeout_ms * 2),
-        write_timeout: Duration::from_millis(config.write_timeout_ms),
-    });
+    let ctx = Arc::new(Context::new(running.registry.clone(), &config));
     tracing::info!(
         node = config.topology.self_id(),
         resp = %resp_addr,

@@ -93,6 +93,21 @@ pub enum CommandError {
     /// `COMMAND GETKEYS` where the key specs found no key in the arguments.
     #[error("ERR Invalid arguments specified for command")]
     GetKeysInvalidArguments,
+
+    #[error("ERR value is not a valid float")]
+    NotFloat,
+
+    #[error("ERR value is out of range, must be positive")]
+    NotPositive,
+
+    /// A command-specific rule with a fixed Redis error text (the whole line, `ERR …`).
+    #[error("{0}")]
+    Invalid(&'static str),
+
+    /// A command that Redis Cluster refuses, or that slotraft does not offer; the text says
+    /// which and why.
+    #[error("{0}")]
+    NotSupported(String),
 }
 
 /// Redis prints names with `%.128s`: at most 128 bytes.

@@ -12,28 +12,50 @@
 //! that family's argument types and parsers; `table` lists every supported command with its
 //! metadata and parser. Commands Redis has and we do not are `CommandError::UnknownCommand`.
 
+pub mod client;
 pub mod cluster;
+pub mod config;
 pub mod connection;
 pub mod error;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
 pub mod parse;
+mod parsers;
+pub mod scan;
 pub mod server;
+pub mod set;
 pub mod spec;
 pub mod string;
 pub mod table;
+pub mod transaction;
+pub mod zset;
 
 use bytes::Bytes;
 
+pub use client::{ClientAttr, ClientSub, KillFilter};
 pub use cluster::ClusterSub;
+pub use config::ConfigSub;
 pub use error::CommandError;
 pub use keyspace::{ExpireCondition, TimeUnit};
 pub use parse::Parse;
 pub use server::CommandSub;
 pub use spec::CommandSpec;
-pub use string::{SetArgs, SetCondition, SetExpiry};
+pub use string::{GetExOption, SetArgs, SetCondition, SetExpiry};
+
+use crate::keyspace::{ReadOp, ScanArgs, WriteOp};
+
+/// How the reply of a write is reshaped for commands that share another command's op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyAs {
+    /// `OK` → 1, nil → 0 (`SETNX`).
+    Flag,
+    /// Anything but an error → `OK` (`HMSET`).
+    Ok,
+}
 
 /// A parsed client command. Keys and values are the client's bytes, uninterpreted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// `PING [message]`.
     Ping(Option<Bytes>),
@@ -104,16 +126,77 @@ pub enum Command {
     Persist(Bytes),
     /// `DBSIZE`.
     DbSize,
+    /// A keyspace read that needs no leader-side preparation.
+    Read(ReadOp),
+    /// A keyspace write proposed as is (ops that pick at random get the leader's seed).
+    Write(WriteOp),
+    /// A write whose reply is reshaped.
+    WriteAs(WriteOp, ReplyAs),
+    /// `GETEX key [EX|PX|EXAT|PXAT n|PERSIST]`.
+    GetEx {
+        /// The key.
+        key: Bytes,
+        /// What to do with the TTL.
+        option: GetExOption,
+    },
+    /// `EXPIREAT`/`PEXPIREAT key time [NX|XX|GT|LT]`.
+    ExpireAt {
+        /// The key.
+        key: Bytes,
+        /// Unix time in `unit`.
+        at: i64,
+        /// Unit of `at`.
+        unit: TimeUnit,
+        /// When to apply it.
+        condition: ExpireCondition,
+    },
+    /// `KEYS pattern` over the groups this node leads.
+    Keys(Bytes),
+    /// `SCAN cursor …` over the groups this node leads.
+    Scan(ScanArgs),
+    /// `RANDOMKEY`.
+    RandomKey,
+    /// `FLUSHALL`/`FLUSHDB`: the groups this node leads.
+    FlushAll,
+    /// `MULTI`.
+    Multi,
+    /// `EXEC`.
+    Exec,
+    /// `DISCARD`.
+    Discard,
+    /// `WATCH key [key …]`.
+    Watch(Vec<Bytes>),
+    /// `UNWATCH`.
+    Unwatch,
+    /// `AUTH [username] password`.
+    Auth {
+        /// `None` for the one-argument form (the default user).
+        username: Option<Bytes>,
+        /// The password.
+        password: Bytes,
+    },
+    /// `CLIENT subcommand …`.
+    Client(ClientSub),
+    /// `CONFIG subcommand …`.
+    Config(ConfigSub),
+    /// `TIME`.
+    Time,
 }
 
 impl Command {
     /// Parses a request (`args[0]` is the command name, any case). The arguments the command
     /// keeps are cheap clones of the request's `Bytes` (shared buffers, no copy).
     pub fn parse(args: &[Bytes]) -> Result<Command, CommandError> {
+        Self::parse_named(args).map(|(_, cmd)| cmd)
+    }
+
+    /// `parse`, also returning the table name of the command the client sent (`setnx`,
+    /// `client|list`), which `INFO commandstats` counts by.
+    pub fn parse_named(args: &[Bytes]) -> Result<(&'static str, Command), CommandError> {
         let spec = table::resolve(args)?;
         let depth = if spec.name.contains('|') { 2 } else { 1 };
         let mut parse = Parse::new(spec.name, args.get(depth..).unwrap_or_default());
-        (spec.parser)(&mut parse)
+        (spec.parser)(&mut parse).map(|cmd| (spec.name, cmd))
     }
 
     /// The full lower-case name of the command this value represents, as in the table
@@ -155,6 +238,29 @@ impl Command {
             } => "pttl",
             Command::Persist(_) => "persist",
             Command::DbSize => "dbsize",
+            // Commands sharing an op count under the op's family; `INFO commandstats` counts
+            // by the name the client sent (see `dispatch`).
+            Command::Read(_) => "read",
+            Command::Write(_) | Command::WriteAs(..) => "write",
+            Command::GetEx { .. } => "getex",
+            Command::ExpireAt {
+                unit: TimeUnit::Seconds,
+                ..
+            } => "expireat",
+            Command::ExpireAt { .. } => "pexpireat",
+            Command::Keys(_) => "keys",
+            Command::Scan(_) => "scan",
+            Command::RandomKey => "randomkey",
+            Command::FlushAll => "flushall",
+            Command::Multi => "multi",
+            Command::Exec => "exec",
+            Command::Discard => "discard",
+            Command::Watch(_) => "watch",
+            Command::Unwatch => "unwatch",
+            Command::Auth { .. } => "auth",
+            Command::Client(sub) => sub.name(),
+            Command::Config(sub) => sub.name(),
+            Command::Time => "time",
         }
     }
 
@@ -172,7 +278,23 @@ impl Command {
                 keys.iter().collect()
             }
             Command::MSet(pairs) => pairs.iter().map(|(key, _)| key).collect(),
-            Command::Ping(_)
+            Command::Read(op) => op.keys(),
+            Command::Write(op) | Command::WriteAs(op, _) => op.keys(),
+            Command::GetEx { key, .. } | Command::ExpireAt { key, .. } => vec![key],
+            Command::Watch(keys) => keys.iter().collect(),
+            Command::Keys(_)
+            | Command::Scan(_)
+            | Command::RandomKey
+            | Command::FlushAll
+            | Command::Multi
+            | Command::Exec
+            | Command::Discard
+            | Command::Unwatch
+            | Command::Auth { .. }
+            | Command::Client(_)
+            | Command::Config(_)
+            | Command::Time
+            | Command::Ping(_)
             | Command::Echo(_)
             | Command::Hello { .. }
             | Command::Quit
@@ -195,7 +317,25 @@ impl Command {
             | Command::IncrBy { .. }
             | Command::MSet(_)
             | Command::Expire { .. }
-            | Command::Persist(_) => true,
+            | Command::Persist(_)
+            | Command::Write(_)
+            | Command::WriteAs(..)
+            | Command::GetEx { .. }
+            | Command::ExpireAt { .. }
+            | Command::FlushAll => true,
+            Command::Read(_)
+            | Command::Keys(_)
+            | Command::Scan(_)
+            | Command::RandomKey
+            | Command::Multi
+            | Command::Exec
+            | Command::Discard
+            | Command::Watch(_)
+            | Command::Unwatch
+            | Command::Auth { .. }
+            | Command::Client(_)
+            | Command::Config(_)
+            | Command::Time => false,
             Command::Ping(_)
             | Command::Echo(_)
             | Command::Hello { .. }

@@ -59,6 +59,24 @@ impl<'a> Parse<'a> {
         parse_int(&arg)
     }
 
+    /// The next argument as a float (`getDoubleFromObjectOrReply`).
+    pub fn next_float(&mut self) -> Result<f64, CommandError> {
+        let arg = self.next_bytes()?;
+        crate::keyspace::parse_double(&arg).ok_or(CommandError::NotFloat)
+    }
+
+    /// The next argument as a count that must be positive or zero (`LPOP key count`).
+    pub fn next_count(&mut self) -> Result<usize, CommandError> {
+        let n = self.next_int()?;
+        usize::try_from(n).map_err(|_| CommandError::NotPositive)
+    }
+
+    /// The next argument as an option name, upper-cased for matching.
+    pub fn next_option(&mut self) -> Option<String> {
+        self.next_optional()
+            .map(|o| String::from_utf8_lossy(&o).to_ascii_uppercase())
+    }
+
     /// All arguments left.
     pub fn rest(&mut self) -> Vec<Bytes> {
         self.args.by_ref().cloned().collect()

@@ -316,6 +316,8 @@ impl KeySpecFlag {
 /// Where a key spec starts looking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BeginSearch {
+    /// Redis cannot say (`type: unknown`): the keys are found by other means.
+    Unknown,
     /// At a fixed argument index.
     Index(i32),
     /// After a keyword, searched from `start_from` (negative: from the end).
@@ -330,6 +332,8 @@ pub enum BeginSearch {
 /// How the keys lie after the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindKeys {
+    /// Redis cannot say (`type: unknown`): the keys are found by other means.
+    Unknown,
     /// Keys from the start to `last_key` (relative; negative counts from the end), every
     /// `key_step` arguments; `limit` divides the count when `last_key` is -1 (0: no limit).
     Range {
@@ -355,43 +359,84 @@ pub enum FindKeys {
 #[derive(Debug, Clone, Copy)]
 pub struct CommandDocs {
     /// One-line description.
-    pub summary: &'static str,
+    pub summary: Option<&'static str>,
     /// Redis version that introduced it.
-    pub since: &'static str,
+    pub since: Option<&'static str>,
     /// Documentation group.
     pub group: CommandGroup,
-    /// Time complexity, as prose.
-    pub complexity: &'static str,
-    /// Set when the command is deprecated.
-    pub deprecated: Option<Deprecation>,
+    /// Time complexity, as prose (`SYNC`, `PSYNC` have none).
+    pub complexity: Option<&'static str>,
+    /// Documentation flags (`deprecated`, `syscmd`).
+    pub doc_flags: &'static [DocFlag],
+    /// Redis version that deprecated it.
+    pub deprecated_since: Option<&'static str>,
+    /// What to use instead, as Markdown (e.g. "`CLUSTER SHARDS`").
+    pub replaced_by: Option<&'static str>,
     /// Behaviour changes: (version, description).
     pub history: &'static [(&'static str, &'static str)],
     /// Argument syntax.
     pub arguments: &'static [Arg],
 }
 
-/// Why and since when a command is deprecated.
-#[derive(Debug, Clone, Copy)]
-pub struct Deprecation {
-    /// Redis version that deprecated it.
-    pub since: &'static str,
-    /// What to use instead, as Markdown (e.g. "`CLUSTER SHARDS`").
-    pub replaced_by: &'static str,
+/// Documentation flags, in Redis' reply order (`addReplyDocFlagsForCommand`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocFlag {
+    /// The command is deprecated.
+    Deprecated,
+    /// A system command, not meant to be called by users.
+    Syscmd,
 }
 
-/// Documentation groups used by the commands we support.
+impl DocFlag {
+    /// Every flag, in Redis' reply order.
+    pub const ALL: [DocFlag; 2] = [DocFlag::Deprecated, DocFlag::Syscmd];
+
+    /// The name in `COMMAND DOCS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DocFlag::Deprecated => "deprecated",
+            DocFlag::Syscmd => "syscmd",
+        }
+    }
+}
+
+/// Documentation groups (Redis 7.0's `COMMAND_GROUP_STR`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandGroup {
     /// Commands on any key.
     Generic,
     /// String commands.
     String,
+    /// List commands.
+    List,
+    /// Set commands.
+    Set,
+    /// Sorted set commands.
+    SortedSet,
+    /// Hash commands.
+    Hash,
+    /// Pub/sub.
+    PubSub,
+    /// `MULTI`/`EXEC` and friends.
+    Transactions,
     /// Connection handling.
     Connection,
     /// Server administration.
     Server,
+    /// Scripting and functions.
+    Scripting,
+    /// HyperLogLog.
+    HyperLogLog,
     /// Redis Cluster.
     Cluster,
+    /// Sentinel.
+    Sentinel,
+    /// Geo.
+    Geo,
+    /// Streams.
+    Stream,
+    /// Bitmaps.
+    Bitmap,
 }
 
 impl CommandGroup {
@@ -400,9 +445,21 @@ impl CommandGroup {
         match self {
             CommandGroup::Generic => "generic",
             CommandGroup::String => "string",
+            CommandGroup::List => "list",
+            CommandGroup::Set => "set",
+            CommandGroup::SortedSet => "sorted-set",
+            CommandGroup::Hash => "hash",
+            CommandGroup::PubSub => "pubsub",
+            CommandGroup::Transactions => "transactions",
             CommandGroup::Connection => "connection",
             CommandGroup::Server => "server",
+            CommandGroup::Scripting => "scripting",
+            CommandGroup::HyperLogLog => "hyperloglog",
             CommandGroup::Cluster => "cluster",
+            CommandGroup::Sentinel => "sentinel",
+            CommandGroup::Geo => "geo",
+            CommandGroup::Stream => "stream",
+            CommandGroup::Bitmap => "bitmap",
         }
     }
 }
@@ -418,8 +475,12 @@ pub struct Arg {
     pub key_spec_index: Option<i32>,
     /// The literal token introducing it (`EX`, `AUTH`).
     pub token: Option<&'static str>,
+    /// A short description, for the few arguments Redis describes.
+    pub summary: Option<&'static str>,
     /// Redis version that added it.
     pub since: Option<&'static str>,
+    /// Redis version that deprecated it.
+    pub deprecated_since: Option<&'static str>,
     /// May be left out.
     pub optional: bool,
     /// May repeat.
@@ -479,7 +540,9 @@ impl Arg {
             kind,
             key_spec_index: None,
             token: None,
+            summary: None,
             since: None,
+            deprecated_since: None,
             optional: false,
             multiple: false,
             multiple_token: false,
@@ -489,9 +552,31 @@ impl Arg {
 
     /// A key argument covered by key spec `index`.
     pub const fn key(name: &'static str, index: i32) -> Arg {
-        let mut arg = Arg::new(name, ArgKind::Key);
-        arg.key_spec_index = Some(index);
-        arg
+        Arg::new(name, ArgKind::Key).key_spec(index)
+    }
+
+    /// Sets the key spec that covers it.
+    pub const fn key_spec(mut self, index: i32) -> Arg {
+        self.key_spec_index = Some(index);
+        self
+    }
+
+    /// Sets the description.
+    pub const fn summary(mut self, summary: &'static str) -> Arg {
+        self.summary = Some(summary);
+        self
+    }
+
+    /// Sets the version that deprecated it.
+    pub const fn deprecated_since(mut self, since: &'static str) -> Arg {
+        self.deprecated_since = Some(since);
+        self
+    }
+
+    /// Marks the token as repeating with each value.
+    pub const fn multiple_token(mut self) -> Arg {
+        self.multiple_token = true;
+        self
     }
 
     /// A bare token such as `NX`.
@@ -531,6 +616,20 @@ impl Arg {
 }
 
 impl KeySpec {
+    /// Any spec.
+    pub const fn new(
+        flags: &'static [KeySpecFlag],
+        begin_search: BeginSearch,
+        find_keys: FindKeys,
+    ) -> KeySpec {
+        KeySpec {
+            notes: None,
+            flags,
+            begin_search,
+            find_keys,
+        }
+    }
+
     /// The common spec: keys from a fixed index, as a range.
     pub const fn range(
         flags: &'static [KeySpecFlag],
@@ -565,15 +664,43 @@ impl CommandDocs {
         group: CommandGroup,
         complexity: &'static str,
     ) -> CommandDocs {
+        CommandDocs::of_group(group)
+            .summary(summary)
+            .since(since)
+            .complexity(complexity)
+    }
+
+    /// Docs with only a group, for the rare commands that lack a summary, version or complexity.
+    pub const fn of_group(group: CommandGroup) -> CommandDocs {
         CommandDocs {
-            summary,
-            since,
+            summary: None,
+            since: None,
             group,
-            complexity,
-            deprecated: None,
+            complexity: None,
+            doc_flags: &[],
+            deprecated_since: None,
+            replaced_by: None,
             history: &[],
             arguments: &[],
         }
+    }
+
+    /// Sets the description.
+    pub const fn summary(mut self, summary: &'static str) -> CommandDocs {
+        self.summary = Some(summary);
+        self
+    }
+
+    /// Sets the version that introduced it.
+    pub const fn since(mut self, since: &'static str) -> CommandDocs {
+        self.since = Some(since);
+        self
+    }
+
+    /// Sets the time complexity.
+    pub const fn complexity(mut self, complexity: &'static str) -> CommandDocs {
+        self.complexity = Some(complexity);
+        self
     }
 
     /// Sets the arguments.
@@ -591,13 +718,28 @@ impl CommandDocs {
         self
     }
 
-    /// Marks it deprecated.
-    pub const fn deprecated(
-        mut self,
-        since: &'static str,
-        replaced_by: &'static str,
-    ) -> CommandDocs {
-        self.deprecated = Some(Deprecation { since, replaced_by });
+    /// Marks it deprecated: the `deprecated` doc flag, since when, and the replacement.
+    pub const fn deprecated(self, since: &'static str, replaced_by: &'static str) -> CommandDocs {
+        self.doc_flags(&[DocFlag::Deprecated])
+            .deprecated_since(since)
+            .replaced_by(replaced_by)
+    }
+
+    /// Sets the doc flags.
+    pub const fn doc_flags(mut self, doc_flags: &'static [DocFlag]) -> CommandDocs {
+        self.doc_flags = doc_flags;
+        self
+    }
+
+    /// Sets the version that deprecated it.
+    pub const fn deprecated_since(mut self, since: &'static str) -> CommandDocs {
+        self.deprecated_since = Some(since);
+        self
+    }
+
+    /// Sets what replaces it.
+    pub const fn replaced_by(mut self, replaced_by: &'static str) -> CommandDocs {
+        self.replaced_by = Some(replaced_by);
         self
     }
 }
@@ -727,19 +869,31 @@ impl CommandSpec {
     /// `Frame::bulk(spec.name)`).
     pub fn docs_frame(&self) -> Frame {
         let docs = &self.docs;
-        let mut map = vec![
-            field("summary", Frame::bulk(docs.summary)),
-            field("since", Frame::bulk(docs.since)),
-            field("group", Frame::bulk(docs.group.name())),
-            field("complexity", Frame::bulk(docs.complexity)),
-        ];
-        if let Some(deprecation) = docs.deprecated {
-            map.push(field(
-                "doc_flags",
-                Frame::Set(vec![Frame::Simple("deprecated".to_string())]),
-            ));
-            map.push(field("deprecated_since", Frame::bulk(deprecation.since)));
-            map.push(field("replaced_by", Frame::bulk(deprecation.replaced_by)));
+        // Field order of Redis' `addReplyCommandDocs`; absent values are left out.
+        let mut map = Vec::with_capacity(10);
+        if let Some(summary) = docs.summary {
+            map.push(field("summary", Frame::bulk(summary)));
+        }
+        if let Some(since) = docs.since {
+            map.push(field("since", Frame::bulk(since)));
+        }
+        map.push(field("group", Frame::bulk(docs.group.name())));
+        if let Some(complexity) = docs.complexity {
+            map.push(field("complexity", Frame::bulk(complexity)));
+        }
+        if !docs.doc_flags.is_empty() {
+            let flags = DocFlag::ALL
+                .iter()
+                .filter(|f| docs.doc_flags.contains(f))
+                .map(|f| Frame::Simple(f.name().to_string()))
+                .collect();
+            map.push(field("doc_flags", Frame::Set(flags)));
+        }
+        if let Some(since) = docs.deprecated_since {
+            map.push(field("deprecated_since", Frame::bulk(since)));
+        }
+        if let Some(replaced_by) = docs.replaced_by {
+            map.push(field("replaced_by", Frame::bulk(replaced_by)));
         }
         if !docs.history.is_empty() {
             let history = docs
@@ -779,6 +933,7 @@ impl KeySpec {
             .collect();
         map.push(field("flags", Frame::Set(flags)));
         let begin_search = match self.begin_search {
+            BeginSearch::Unknown => typed("unknown", vec![]),
             BeginSearch::Index(index) => typed("index", vec![field("index", int(index))]),
             BeginSearch::Keyword {
                 keyword,
@@ -793,6 +948,7 @@ impl KeySpec {
         };
         map.push(field("begin_search", begin_search));
         let find_keys = match self.find_keys {
+            FindKeys::Unknown => typed("unknown", vec![]),
             FindKeys::Range {
                 last_key,
                 key_step,
@@ -839,8 +995,14 @@ fn arg_frame(arg: &Arg) -> Frame {
     if let Some(token) = arg.token {
         map.push(field("token", Frame::bulk(token)));
     }
+    if let Some(summary) = arg.summary {
+        map.push(field("summary", Frame::bulk(summary)));
+    }
     if let Some(since) = arg.since {
         map.push(field("since", Frame::bulk(since)));
+    }
+    if let Some(since) = arg.deprecated_since {
+        map.push(field("deprecated_since", Frame::bulk(since)));
     }
     let flags: Vec<Frame> = [
         (arg.optional, "optional"),

@@ -1,10 +1,12 @@
-//! String commands: `GET`, `SET`, `INCR`/`DECR`/`INCRBY`/`DECRBY`, `MGET`, `MSET`.
+//! String commands: `GET`, `SET` and its variants (`SETNX`, `SETEX`, `PSETEX`, `GETSET`,
+//! `GETEX`, `GETDEL`), counters, `MGET`, `MSET(NX)`, `APPEND`, `STRLEN`, `GETRANGE`, `SETRANGE`.
 
 use bytes::Bytes;
 
 use super::keyspace::TimeUnit;
 use super::parse::{parse_int, Parse};
-use super::{Command, CommandError};
+use super::{Command, CommandError, ReplyAs};
+use crate::keyspace::{ReadOp, SetCondition as WSetCondition, SetExpiry as WSetExpiry, WriteOp};
 
 /// Everything `SET` was asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,4 +198,156 @@ pub(crate) fn parse_mset(p: &mut Parse<'_>) -> Result<Command, CommandError> {
         pairs.push((key, value));
     }
     Ok(Command::MSet(pairs))
+}
+
+fn key_value(p: &mut Parse<'_>) -> Result<(Bytes, Bytes), CommandError> {
+    let key = p.next_bytes()?;
+    let value = p.next_bytes()?;
+    p.finish()?;
+    Ok((key, value))
+}
+
+fn write_set(key: Bytes, value: Bytes, condition: WSetCondition, get: bool) -> WriteOp {
+    WriteOp::Set {
+        key,
+        value,
+        condition,
+        expiry: WSetExpiry::Clear,
+        get,
+    }
+}
+
+/// `SETNX key value`: `SET … NX` answering 1 or 0.
+pub(crate) fn parse_setnx(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let (key, value) = key_value(p)?;
+    Ok(Command::WriteAs(
+        write_set(key, value, WSetCondition::IfNotExists, false),
+        ReplyAs::Flag,
+    ))
+}
+
+/// `GETSET key value`: `SET … GET`.
+pub(crate) fn parse_getset(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let (key, value) = key_value(p)?;
+    Ok(Command::Write(write_set(
+        key,
+        value,
+        WSetCondition::Always,
+        true,
+    )))
+}
+
+fn setex(p: &mut Parse<'_>, unit: TimeUnit) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    let amount = p.next_int()?;
+    let value = p.next_bytes()?;
+    p.finish()?;
+    if amount <= 0 || unit.to_millis(amount).is_none() {
+        return Err(CommandError::InvalidExpireTime(p.name()));
+    }
+    Ok(Command::Set(SetArgs {
+        key,
+        value,
+        condition: SetCondition::Always,
+        expiry: SetExpiry::In(unit, amount),
+        get: false,
+    }))
+}
+
+pub(crate) fn parse_setex(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    setex(p, TimeUnit::Seconds)
+}
+
+pub(crate) fn parse_psetex(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    setex(p, TimeUnit::Milliseconds)
+}
+
+pub(crate) fn parse_msetnx(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    match parse_mset(p)? {
+        Command::MSet(pairs) => Ok(Command::Write(WriteOp::MSetNx { pairs })),
+        _ => unreachable!("parse_mset returns MSet"),
+    }
+}
+
+pub(crate) fn parse_append(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let (key, value) = key_value(p)?;
+    Ok(Command::Write(WriteOp::Append { key, value }))
+}
+
+pub(crate) fn parse_strlen(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    p.finish()?;
+    Ok(Command::Read(ReadOp::StrLen { key }))
+}
+
+pub(crate) fn parse_getrange(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    let start = p.next_int()?;
+    let end = p.next_int()?;
+    p.finish()?;
+    Ok(Command::Read(ReadOp::GetRange { key, start, end }))
+}
+
+pub(crate) fn parse_setrange(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    let offset = p.next_int()?;
+    let value = p.next_bytes()?;
+    p.finish()?;
+    let offset =
+        usize::try_from(offset).map_err(|_| CommandError::Invalid("ERR offset is out of range"))?;
+    Ok(Command::Write(WriteOp::SetRange { key, offset, value }))
+}
+
+pub(crate) fn parse_getdel(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    p.finish()?;
+    Ok(Command::Write(WriteOp::GetDel { key }))
+}
+
+pub(crate) fn parse_incrbyfloat(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    let delta = p.next_float()?;
+    p.finish()?;
+    Ok(Command::Write(WriteOp::IncrByFloat { key, delta }))
+}
+
+/// What `GETEX` was asked to do with the TTL, before the leader makes it absolute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetExOption {
+    Keep,
+    Persist,
+    In(TimeUnit, i64),
+    At(TimeUnit, i64),
+}
+
+/// `GETEX key [EX seconds | PX milliseconds | EXAT unix-time | PXAT unix-time-ms | PERSIST]`.
+pub(crate) fn parse_getex(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let key = p.next_bytes()?;
+    let mut option = GetExOption::Keep;
+    while let Some(name) = p.next_option() {
+        let (unit, absolute) = match name.as_str() {
+            "PERSIST" if option == GetExOption::Keep => {
+                option = GetExOption::Persist;
+                continue;
+            }
+            "EX" => (TimeUnit::Seconds, false),
+            "PX" => (TimeUnit::Milliseconds, false),
+            "EXAT" => (TimeUnit::Seconds, true),
+            "PXAT" => (TimeUnit::Milliseconds, true),
+            _ => return Err(CommandError::Syntax),
+        };
+        if option != GetExOption::Keep || p.remaining() == 0 {
+            return Err(CommandError::Syntax);
+        }
+        let amount = p.next_int()?;
+        if amount <= 0 || unit.to_millis(amount).is_none() {
+            return Err(CommandError::InvalidExpireTime("getex"));
+        }
+        option = if absolute {
+            GetExOption::At(unit, amount)
+        } else {
+            GetExOption::In(unit, amount)
+        };
+    }
+    Ok(Command::GetEx { key, option })
 }

@@ -1,16 +1,46 @@
 //! The in-memory keyspace of one slot group: the state that Raft replicates.
 //!
 //! It owns the key → value map and the expiry deadlines, applies `WriteOp`s (log entries) and
-//! answers reads. It is a leaf: no tokio, openraft, tonic or clock inside. Time is an argument:
-//! writes get the leader-chosen `now_ms` stored in the log entry, so every replica applies the
-//! same entry to the same result (DESIGN.md rule 3); reads get the reader's wall clock, so a read
-//! never returns a key whose deadline has passed even before the leader proposes its deletion.
+//! answers `ReadOp`s. It is a leaf: no tokio, openraft, tonic or clock inside. Time is an
+//! argument: writes get the leader-chosen `now_ms` stored in the log entry, so every replica
+//! applies the same entry to the same result (DESIGN.md rule 3); reads get the reader's wall
+//! clock, so a read never returns a key whose deadline has passed even before the leader
+//! proposes its deletion. Randomness is an argument too: writes that pick at random (`SPOP`)
+//! carry a leader-chosen seed in the op, and collections keep a deterministic element order, so
+//! every replica picks the same elements.
+//!
+//! One file per Redis type family holds that family's commands (`strings`, `keys`, `hashes`,
+//! `lists`, `sets`, `sorted_sets`); `value` holds the stored types, `scan` the cursor scheme.
 
+mod exec;
+mod float;
+mod hashes;
+mod keys;
+mod lists;
+mod read_op;
+mod scan;
+mod sets;
+mod sorted_sets;
+mod strings;
+mod value;
 mod write_op;
+mod zset;
 
-pub use write_op::{ExpireCondition, SetCondition, SetExpiry, WriteOp};
+pub use float::{format_human, format_score, parse_double};
+pub use lists::{End, Pivot};
+pub use read_op::{ReadOp, TtlKind};
+pub use scan::{glob_match, ScanArgs};
+pub use sets::SetAlgebra;
+pub use sorted_sets::{
+    Aggregate, LexBound, ScoreBound, ZAddCondition, ZAddFlags, ZRange, ZRangeBy, ZStoreArgs,
+};
+pub use value::{Value, ValueType};
+pub use write_op::{
+    ExpireCondition, GetExExpiry, MultiOp, SetCondition, SetExpiry, WatchedKey, WriteOp,
+};
+pub use zset::ZSet;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -18,6 +48,7 @@ use thiserror::Error;
 
 use crate::reply::Reply;
 use crate::slot::key_slot;
+use scan::ScanKey;
 
 /// Errors a command can deterministically produce when applied; the texts are Redis's.
 #[derive(Debug, Clone, Error, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,35 +57,73 @@ pub enum KeyspaceError {
     WrongType,
     #[error("ERR value is not an integer or out of range")]
     NotInteger,
+    #[error("ERR value is not a valid float")]
+    NotFloat,
     #[error("ERR increment or decrement would overflow")]
     Overflow,
+    #[error("ERR increment would produce NaN or Infinity")]
+    NanOrInfinity,
+    #[error("ERR hash value is not an integer")]
+    HashNotInteger,
+    #[error("ERR hash value is not a float")]
+    HashNotFloat,
+    #[error("ERR no such key")]
+    NoSuchKey,
+    #[error("ERR index out of range")]
+    IndexOutOfRange,
+    #[error("ERR resulting score is not a number (NaN)")]
+    ScoreNan,
+    #[error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")]
+    StringTooLong,
+    #[error("ERR weight value is not a float")]
+    WeightNotFloat,
 }
 
-/// A stored value. Only strings exist so far; the other Redis types join this enum.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Value {
-    String(Bytes),
-}
+/// Largest string value, as Redis' default `proto-max-bulk-len` (512 MiB).
+pub const MAX_STRING_LEN: usize = 512 * 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Item {
-    value: Value,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Item {
+    pub(crate) value: Value,
     /// Absolute unix time in milliseconds after which the key does not exist.
-    expires_at_ms: Option<u64>,
+    pub(crate) expires_at_ms: Option<u64>,
+    /// Log index of the last write that changed this key (WATCH compares it).
+    pub(crate) version: u64,
 }
 
 impl Item {
+    fn new(value: Value, version: u64) -> Self {
+        Self {
+            value,
+            expires_at_ms: None,
+            version,
+        }
+    }
+
     fn is_live(&self, now_ms: u64) -> bool {
         self.expires_at_ms.is_none_or(|at| at > now_ms)
     }
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How long (in log entries) a deleted key's version is remembered for `WATCH`: a transaction
+/// whose `WATCH` is older than that is aborted when it watched a key that is gone, because we
+/// cannot tell whether the key changed in between (safe: clients retry aborted transactions).
+const TOMBSTONE_WINDOW: u64 = 100_000;
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Keyspace {
-    items: HashMap<Bytes, Item>,
+    /// Ordered by a fixed hash of the key, so `SCAN` cursors are positions that stay valid
+    /// while keys come and go (and on every replica).
+    items: BTreeMap<ScanKey, Item>,
     /// The greatest `now_ms` applied so far. Leaders' clocks may disagree, so apply time never
     /// runs backwards: a key that expired on one leader's clock stays expired on every replica.
     applied_now_ms: u64,
+    /// Log index of the entry being applied (0 outside of `apply`, e.g. in tests).
+    index: u64,
+    /// Versions of recently deleted keys, for `WATCH` (see `TOMBSTONE_WINDOW`).
+    tombstones: BTreeMap<Bytes, u64>,
+    /// Oldest index from which `tombstones` is complete.
+    tombstones_since: u64,
 }
 
 impl Keyspace {
@@ -65,213 +134,184 @@ impl Keyspace {
     /// Applies one committed write. Deterministic: the result depends only on the current
     /// state, `now_ms` from the entry and the operation.
     pub fn apply(&mut self, now_ms: u64, op: &WriteOp) -> Result<Reply, KeyspaceError> {
+        let index = self.index + 1;
+        self.apply_at(index, now_ms, op)
+    }
+
+    /// `apply` for the entry at log index `index` (the state machine's entry point).
+    pub fn apply_at(
+        &mut self,
+        index: u64,
+        now_ms: u64,
+        op: &WriteOp,
+    ) -> Result<Reply, KeyspaceError> {
         let now = now_ms.max(self.applied_now_ms);
         self.applied_now_ms = now;
+        self.index = index;
+        self.prune_tombstones();
+        self.apply_op(now, op)
+    }
+
+    fn apply_op(&mut self, now: u64, op: &WriteOp) -> Result<Reply, KeyspaceError> {
         match op {
-            WriteOp::Set {
-                key,
-                value,
-                condition,
-                expiry,
-                get,
-            } => self.apply_set(now, key, value, *condition, *expiry, *get),
-            WriteOp::Del { keys } => {
-                let removed = keys.iter().filter(|k| self.remove_live(now, k)).count();
-                Ok(Reply::Integer(removed as i64))
-            }
-            WriteOp::IncrBy { key, delta } => self.apply_incr(now, key, *delta),
-            WriteOp::MSet { pairs } => {
-                for (key, value) in pairs {
-                    self.items.insert(
-                        key.clone(),
-                        Item {
-                            value: Value::String(value.clone()),
-                            expires_at_ms: None,
-                        },
-                    );
-                }
-                Ok(Reply::Ok)
-            }
-            WriteOp::ExpireAt {
-                key,
-                at_ms,
-                condition,
-            } => Ok(Reply::Integer(
-                self.apply_expire_at(now, key, *at_ms, *condition) as i64,
-            )),
-            WriteOp::Persist { key } => {
-                let persisted = match self.live_mut(now, key) {
-                    Some(item) if item.expires_at_ms.is_some() => {
-                        item.expires_at_ms = None;
-                        true
-                    }
-                    _ => false,
-                };
-                Ok(Reply::Integer(persisted as i64))
-            }
+            WriteOp::Multi(multi) => Ok(self.apply_multi(now, multi)),
             WriteOp::EvictExpired { keys } => {
                 // Only keys still expired at this entry's time go: a key rewritten after the
                 // leader chose it for eviction must survive.
                 let mut evicted = 0;
                 for key in keys {
-                    if self.items.get(key).is_some_and(|item| !item.is_live(now)) {
-                        self.items.remove(key);
+                    if self.get_item(key).is_some_and(|item| !item.is_live(now)) {
+                        self.remove(key);
                         evicted += 1;
                     }
                 }
                 Ok(Reply::Integer(evicted))
             }
+            WriteOp::FlushAll => {
+                let keys: Vec<Bytes> = self.items.keys().map(|k| k.key.clone()).collect();
+                for key in keys {
+                    self.remove(&key);
+                }
+                Ok(Reply::Ok)
+            }
+            op => self.apply_command(now, op),
         }
     }
 
-    fn apply_set(
-        &mut self,
-        now: u64,
-        key: &Bytes,
-        value: &Bytes,
-        condition: SetCondition,
-        expiry: SetExpiry,
-        get: bool,
-    ) -> Result<Reply, KeyspaceError> {
-        let old = self.live(now, key);
-        let old_value = old.map(|item| match &item.value {
-            Value::String(s) => s.clone(),
-        });
-        let exists = old.is_some();
-        let old_deadline = old.and_then(|item| item.expires_at_ms);
-        let allowed = match condition {
-            SetCondition::Always => true,
-            SetCondition::IfNotExists => !exists,
-            SetCondition::IfExists => exists,
-        };
-        if allowed {
-            let expires_at_ms = match expiry {
-                SetExpiry::Clear => None,
-                SetExpiry::Keep => old_deadline,
-                SetExpiry::At(at) => Some(at),
-            };
-            if expires_at_ms.is_some_and(|at| at <= now) {
-                // Redis deletes a key set with a deadline already in the past (EXAT/PXAT).
-                self.items.remove(key);
-            } else {
-                self.items.insert(
-                    key.clone(),
-                    Item {
-                        value: Value::String(value.clone()),
-                        expires_at_ms,
-                    },
-                );
-            }
+    /// A transaction: every command in order, their replies in one array; `nil` when a watched
+    /// key changed since `WATCH` (decided here, at apply time, so every replica agrees).
+    fn apply_multi(&mut self, now: u64, multi: &MultiOp) -> Reply {
+        let changed = multi.watched.iter().any(|w| self.changed_since(now, w));
+        if changed {
+            return Reply::NullArray;
         }
-        Ok(match (get, allowed) {
-            (true, _) => Reply::from_option(old_value),
-            (false, true) => Reply::Ok,
-            (false, false) => Reply::Nil,
+        Reply::Array(
+            multi
+                .ops
+                .iter()
+                .map(|op| match op {
+                    MultiStep::Write(op) => self.apply_op(now, op),
+                    MultiStep::Read(op) => self.read(now, op),
+                })
+                .map(|r| r.unwrap_or_else(|e| Reply::Error(e.to_string())))
+                .collect(),
+        )
+    }
+
+    /// The version `WATCH` records for a key: the index of the write that last changed it, 0
+    /// if never (or long ago) written.
+    pub fn version(&self, now_ms: u64, key: &[u8]) -> u64 {
+        match self.get_item(key) {
+            Some(item) if item.is_live(now_ms) => item.version,
+            // An expired key counts as deleted when its deadline passed: changed "now".
+            Some(_) => u64::MAX,
+            None => self.tombstones.get(key).copied().unwrap_or(0),
+        }
+    }
+
+    /// Whether the watched key may have changed since `WATCH` read its version.
+    fn changed_since(&self, now: u64, w: &WatchedKey) -> bool {
+        let current = self.version(now, &w.key);
+        if current == 0 && w.version == 0 {
+            // Never existed in the window we remember: unchanged only if the window covers
+            // the WATCH.
+            return w.watched_at_index < self.tombstones_since;
+        }
+        current != w.version
+    }
+
+    fn prune_tombstones(&mut self) {
+        let horizon = self.index.saturating_sub(TOMBSTONE_WINDOW);
+        if horizon > self.tombstones_since + TOMBSTONE_WINDOW / 10 {
+            self.tombstones.retain(|_, v| *v >= horizon);
+            self.tombstones_since = horizon;
+        }
+    }
+
+    // ---- item access shared by the command families ----
+
+    pub(crate) fn get_item(&self, key: &[u8]) -> Option<&Item> {
+        let start = ScanKey::lower_bound(key);
+        self.items
+            .range(start..)
+            .take_while(|(k, _)| k.hash == scan::key_hash(key))
+            .find(|(k, _)| k.key == key)
+            .map(|(_, item)| item)
+    }
+
+    fn get_item_mut(&mut self, key: &[u8]) -> Option<&mut Item> {
+        let hash = scan::key_hash(key);
+        let start = ScanKey::lower_bound(key);
+        self.items
+            .range_mut(start..)
+            .take_while(|(k, _)| k.hash == hash)
+            .find(|(k, _)| k.key == key)
+            .map(|(_, item)| item)
+    }
+
+    /// The live item at `key`, if any.
+    pub(crate) fn live(&self, now_ms: u64, key: &[u8]) -> Option<&Item> {
+        self.get_item(key).filter(|item| item.is_live(now_ms))
+    }
+
+    /// The live item at `key` for modification; an expired item is removed first so that the
+    /// caller sees "no key", as Redis' `lookupKeyWrite` does. Marks the key as changed.
+    pub(crate) fn live_mut(&mut self, now_ms: u64, key: &[u8]) -> Option<&mut Item> {
+        if self.get_item(key).is_some_and(|item| !item.is_live(now_ms)) {
+            self.remove(key);
+            return None;
+        }
+        let index = self.index;
+        self.get_item_mut(key).map(|item| {
+            item.version = index;
+            item
         })
     }
 
-    fn apply_incr(&mut self, now: u64, key: &Bytes, delta: i64) -> Result<Reply, KeyspaceError> {
-        let (current, deadline) = match self.live(now, key) {
-            None => (0, None),
-            Some(Item {
-                value: Value::String(s),
-                expires_at_ms,
-            }) => (
-                parse_i64(s).ok_or(KeyspaceError::NotInteger)?,
-                *expires_at_ms,
-            ),
-        };
-        let next = current.checked_add(delta).ok_or(KeyspaceError::Overflow)?;
-        self.items.insert(
-            key.clone(),
-            Item {
-                value: Value::String(Bytes::from(next.to_string())),
-                expires_at_ms: deadline,
-            },
-        );
-        Ok(Reply::Integer(next))
+    /// Stores a value under `key`, replacing what was there (and its deadline).
+    pub(crate) fn insert(&mut self, key: &Bytes, value: Value, expires_at_ms: Option<u64>) {
+        let mut item = Item::new(value, self.index);
+        item.expires_at_ms = expires_at_ms;
+        // Copy the key so a stored key never pins a larger network buffer it was sliced from.
+        let key = Bytes::copy_from_slice(key);
+        self.tombstones.remove(&key);
+        self.items.insert(ScanKey::new(key), item);
     }
 
-    fn apply_expire_at(
-        &mut self,
-        now: u64,
-        key: &Bytes,
-        at_ms: u64,
-        cond: ExpireCondition,
-    ) -> bool {
-        let Some(item) = self.live_mut(now, key) else {
-            return false;
-        };
-        // Redis treats "no deadline" as an infinite TTL for GT/LT.
-        let allowed = match (cond, item.expires_at_ms) {
-            (ExpireCondition::Always, _) => true,
-            (ExpireCondition::IfNone, current) => current.is_none(),
-            (ExpireCondition::IfSome, current) => current.is_some(),
-            (ExpireCondition::IfGreater, None) => false,
-            (ExpireCondition::IfGreater, Some(current)) => at_ms > current,
-            (ExpireCondition::IfLess, None) => true,
-            (ExpireCondition::IfLess, Some(current)) => at_ms < current,
-            (ExpireCondition::IfSomeAndLess, None) => false,
-            (ExpireCondition::IfSomeAndLess, Some(current)) => at_ms < current,
-        };
-        if !allowed {
-            return false;
-        }
-        if at_ms <= now {
-            self.items.remove(key);
-        } else {
-            item.expires_at_ms = Some(at_ms);
-        }
-        true
-    }
-
-    fn live(&self, now_ms: u64, key: &[u8]) -> Option<&Item> {
-        self.items.get(key).filter(|item| item.is_live(now_ms))
-    }
-
-    fn live_mut(&mut self, now_ms: u64, key: &[u8]) -> Option<&mut Item> {
-        self.items.get_mut(key).filter(|item| item.is_live(now_ms))
+    /// Removes a key (live or not); returns the item.
+    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Item> {
+        let hash = scan::key_hash(key);
+        let found = self
+            .items
+            .range(ScanKey::lower_bound(key)..)
+            .take_while(|(k, _)| k.hash == hash)
+            .find(|(k, _)| k.key == key)
+            .map(|(k, _)| k.clone())?;
+        let item = self.items.remove(&found)?;
+        self.tombstones.insert(found.key, self.index);
+        Some(item)
     }
 
     /// Removes a key if it is live; an expired key counts as already gone.
-    fn remove_live(&mut self, now_ms: u64, key: &[u8]) -> bool {
-        match self.items.remove(key) {
+    pub(crate) fn remove_live(&mut self, now_ms: u64, key: &[u8]) -> bool {
+        match self.remove(key) {
             Some(item) => item.is_live(now_ms),
             None => false,
         }
     }
 
-    // ---- reads: `now_ms` is the reader's clock ----
-
-    pub fn get(&self, now_ms: u64, key: &[u8]) -> Result<Option<Bytes>, KeyspaceError> {
-        match self.live(now_ms, key) {
-            None => Ok(None),
-            Some(Item {
-                value: Value::String(s),
-                ..
-            }) => Ok(Some(s.clone())),
+    /// Removes `key` if its collection became empty: Redis never keeps an empty list, hash,
+    /// set or sorted set.
+    pub(crate) fn drop_if_empty(&mut self, key: &[u8]) {
+        if self
+            .get_item(key)
+            .is_some_and(|item| item.value.is_empty_collection())
+        {
+            self.remove(key);
         }
     }
 
-    pub fn exists(&self, now_ms: u64, key: &[u8]) -> bool {
-        self.live(now_ms, key).is_some()
-    }
-
-    /// Remaining time to live in milliseconds: `-2` when the key does not exist, `-1` when it
-    /// has no deadline (Redis's TTL/PTTL convention).
-    pub fn pttl(&self, now_ms: u64, key: &[u8]) -> i64 {
-        match self.live(now_ms, key) {
-            None => -2,
-            Some(Item {
-                expires_at_ms: None,
-                ..
-            }) => -1,
-            Some(Item {
-                expires_at_ms: Some(at),
-                ..
-            }) => (at - now_ms) as i64,
-        }
-    }
+    // ---- whole-keyspace reads: `now_ms` is the reader's clock ----
 
     /// Number of live keys.
     pub fn len(&self, now_ms: u64) -> usize {
@@ -288,7 +328,7 @@ impl Keyspace {
     pub fn count_in_slot(&self, now_ms: u64, slot: u16) -> usize {
         self.items
             .iter()
-            .filter(|(key, item)| item.is_live(now_ms) && key_slot(key) == slot)
+            .filter(|(key, item)| item.is_live(now_ms) && key_slot(&key.key) == slot)
             .count()
     }
 
@@ -298,7 +338,7 @@ impl Keyspace {
         self.items
             .iter()
             .filter(|(_, item)| !item.is_live(now_ms))
-            .map(|(key, _)| key.clone())
+            .map(|(key, _)| key.key.clone())
             .take(limit)
             .collect()
     }
@@ -310,23 +350,61 @@ impl Keyspace {
             .filter(|item| item.expires_at_ms.is_some())
             .count()
     }
+
+    /// The value at `key` if it is live and of type `ty`; `WrongType` if it is another type.
+    pub(crate) fn typed(
+        &self,
+        now_ms: u64,
+        key: &[u8],
+        ty: ValueType,
+    ) -> Result<Option<&Value>, KeyspaceError> {
+        match self.live(now_ms, key) {
+            None => Ok(None),
+            Some(item) if item.value.kind() == ty => Ok(Some(&item.value)),
+            Some(_) => Err(KeyspaceError::WrongType),
+        }
+    }
+
+    /// The value at `key` for modification if live and of type `ty`.
+    pub(crate) fn typed_mut(
+        &mut self,
+        now_ms: u64,
+        key: &[u8],
+        ty: ValueType,
+    ) -> Result<Option<&mut Value>, KeyspaceError> {
+        // Check the type before `live_mut` marks the key changed.
+        if let Some(item) = self.live(now_ms, key) {
+            if item.value.kind() != ty {
+                return Err(KeyspaceError::WrongType);
+            }
+        }
+        Ok(self.live_mut(now_ms, key).map(|item| &mut item.value))
+    }
+
+    /// The value at `key` of type `ty`, created empty (`make`) when missing.
+    pub(crate) fn typed_or_insert(
+        &mut self,
+        now_ms: u64,
+        key: &Bytes,
+        ty: ValueType,
+        make: fn() -> Value,
+    ) -> Result<&mut Value, KeyspaceError> {
+        if self.typed(now_ms, key, ty)?.is_none() {
+            self.remove(key);
+            self.insert(key, make(), None);
+        }
+        Ok(self
+            .live_mut(now_ms, key)
+            .map(|item| &mut item.value)
+            .expect("just inserted"))
+    }
 }
+
+pub use write_op::MultiStep;
 
 /// Redis's string2ll: an optional '-', digits, no leading zeros or '+', no spaces, fits i64.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if digits.is_empty()
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-        || (digits.len() > 1 && digits.starts_with('0'))
-        || text == "-0"
-    {
-        return None;
-    }
-    text.parse().ok()
+    crate::resp::number::parse_i64(s)
 }
 
 #[cfg(test)]

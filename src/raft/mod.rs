@@ -39,7 +39,7 @@ impl fmt::Display for NodeAddr {
 
 /// A log entry's application payload: the write, and the leader's clock when it proposed it.
 /// Applying uses `now_ms` instead of the replica's clock, which keeps expiry deterministic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub now_ms: u64,
     pub op: WriteOp,

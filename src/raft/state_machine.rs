@@ -118,7 +118,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 let response = match entry.payload {
                     EntryPayload::Blank => Ok(Reply::Ok),
                     EntryPayload::Normal(request) => {
-                        state.keyspace.apply(request.now_ms, &request.op)
+                        state
+                            .keyspace
+                            .apply_at(entry.log_id.index, request.now_ms, &request.op)
                     }
                     EntryPayload::Membership(membership) => {
                         state.last_membership =

@@ -26,7 +26,8 @@ pub struct Connection {
 
 impl Connection {
     pub fn new(socket: TcpStream, peer: SocketAddr, ctx: Arc<Context>) -> Self {
-        let session = Session::new(ctx.stats.next_client_id(), peer);
+        let mut session = Session::new(ctx.stats.next_client_id(), peer);
+        session.local = socket.local_addr().ok();
         Self {
             socket,
             ctx,
@@ -37,12 +38,24 @@ impl Connection {
     }
 
     pub async fn run(mut self) -> std::io::Result<()> {
+        let kill = self.ctx.clients.register(self.session.info());
+        let result = tokio::select! {
+            r = self.serve() => r,
+            // `CLIENT KILL` closes the connection between commands.
+            _ = kill.notified() => Ok(()),
+        };
+        self.ctx.clients.unregister(self.session.id);
+        result
+    }
+
+    async fn serve(&mut self) -> std::io::Result<()> {
         loop {
             // Execute every complete request already buffered, then flush their replies at once.
             loop {
                 match decode_request(&mut self.input, &self.ctx.limits) {
                     Ok(Some(args)) => {
                         let outcome = self.ctx.execute(&mut self.session, args).await;
+                        self.ctx.clients.update(self.session.info());
                         outcome
                             .frame
                             .encode(&mut self.output, self.session.protocol);

@@ -19,15 +19,19 @@ use bytes::Bytes;
 use openraft::errors::{ClientWriteError, LinearizableReadError, RaftError};
 use openraft::ReadPolicy;
 
+use std::sync::RwLock;
+
+use super::clients::{ClientInfo, ClientRegistry};
 use super::cluster_view;
 use super::info;
 use super::route::{common_slot, Route, Router};
 use super::stats::ServerStats;
+use super::transaction::Transaction;
 use crate::command::{
-    self, ClusterSub, Command, CommandSub, ExpireCondition, SetArgs, SetCondition, SetExpiry,
-    TimeUnit,
+    self, ClusterSub, Command, CommandSub, ExpireCondition, GetExOption, ReplyAs, SetArgs,
+    SetCondition, SetExpiry, TimeUnit,
 };
-use crate::keyspace::{self, KeyspaceError, WriteOp};
+use crate::keyspace::{self, KeyspaceError, ReadOp, TtlKind, WatchedKey, WriteOp};
 use crate::raft::{GroupId, Request};
 use crate::registry::{Group, GroupRegistry};
 use crate::reply::Reply;
@@ -37,22 +41,38 @@ use crate::resp::{Frame, Limits, Protocol};
 pub struct Context {
     pub registry: Arc<GroupRegistry>,
     pub stats: Arc<ServerStats>,
+    pub clients: Arc<ClientRegistry>,
     pub limits: Limits,
     pub maxclients: usize,
     /// How long a command waits for a leaderless group to elect one.
     pub leader_wait: Duration,
     /// How long a proposed write waits for its commit before its outcome is reported unknown.
     pub write_timeout: Duration,
+    /// `requirepass`: when set, clients must `AUTH` first. Changed by `CONFIG SET`.
+    pub requirepass: RwLock<Option<Bytes>>,
+    /// Static values `CONFIG GET` reports (port, dir, …).
+    pub config_values: Vec<(&'static str, String)>,
 }
 
 /// Per-connection state.
 pub struct Session {
     pub id: u64,
     pub peer: SocketAddr,
+    pub local: Option<SocketAddr>,
     pub protocol: Protocol,
     /// Set by `READONLY`: reads may be served by followers.
     pub readonly: bool,
     pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    /// False until `AUTH` succeeds, when a password is required.
+    pub authenticated: bool,
+    /// Commands queued since `MULTI`.
+    pub multi: Option<Transaction>,
+    /// Keys under `WATCH`, with their versions.
+    pub watched: Vec<WatchedKey>,
+    pub created: std::time::Instant,
+    pub last_command: &'static str,
 }
 
 impl Session {
@@ -60,9 +80,45 @@ impl Session {
         Self {
             id,
             peer,
+            local: None,
             protocol: Protocol::Resp2,
             readonly: false,
             name: None,
+            lib_name: None,
+            lib_ver: None,
+            authenticated: false,
+            multi: None,
+            watched: Vec::new(),
+            created: std::time::Instant::now(),
+            last_command: "NULL",
+        }
+    }
+
+    fn resp3(&self) -> bool {
+        self.protocol == Protocol::Resp3
+    }
+
+    /// The snapshot `CLIENT LIST` shows.
+    pub fn info(&self) -> ClientInfo {
+        let text = |b: &Option<Bytes>| {
+            b.as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        ClientInfo {
+            id: self.id,
+            addr: self.peer,
+            laddr: self.local,
+            name: text(&self.name),
+            lib_name: text(&self.lib_name),
+            lib_ver: text(&self.lib_ver),
+            created: self.created,
+            last_command_at: std::time::Instant::now(),
+            last_command: self.last_command,
+            resp: if self.resp3() { 3 } else { 2 },
+            multi: self.multi.as_ref().map_or(-1, |t| t.steps.len() as i64),
+            watch: self.watched.len(),
+            user: "default".into(),
         }
     }
 }
@@ -80,14 +136,26 @@ fn reply(frame: Frame) -> Outcome {
     }
 }
 
-fn err(text: impl Into<String>) -> Frame {
+pub(super) fn err(text: impl Into<String>) -> Frame {
     Frame::Error(text.into())
 }
 
-fn keyspace_result(r: Result<Reply, KeyspaceError>) -> Frame {
+pub(super) fn keyspace_result(r: Result<Reply, KeyspaceError>, resp3: bool) -> Frame {
     match r {
-        Ok(reply) => reply.into_frame(),
+        Ok(reply) => reply.into_frame(resp3),
         Err(e) => err(e.to_string()),
+    }
+}
+
+/// Reshapes a write's reply for commands that share another command's op.
+pub(super) fn reshape(reply: Reply, how: Option<ReplyAs>) -> Reply {
+    match (how, reply) {
+        (_, Reply::Error(e)) => Reply::Error(e),
+        (None, r) => r,
+        (Some(ReplyAs::Flag), Reply::Ok) => Reply::Integer(1),
+        (Some(ReplyAs::Flag), Reply::Nil) => Reply::Integer(0),
+        (Some(ReplyAs::Flag), r) => r,
+        (Some(ReplyAs::Ok), _) => Reply::Ok,
     }
 }
 
@@ -96,7 +164,62 @@ enum ReadError {
     Route(Frame),
 }
 
+/// A command that may run without `AUTH` when a password is set (Redis' `no-auth` flag).
+fn allowed_before_auth(cmd: &Command) -> bool {
+    matches!(
+        cmd,
+        Command::Auth { .. } | Command::Hello { .. } | Command::Quit
+    )
+}
+
 impl Context {
+    /// The context a node's RESP listener runs with.
+    pub fn new(registry: Arc<GroupRegistry>, config: &crate::config::Config) -> Context {
+        let config_values = vec![
+            ("port", config.port.to_string()),
+            ("bind", config.bind.clone()),
+            ("dir", config.dir.display().to_string()),
+            ("maxclients", config.maxclients.to_string()),
+            ("proto-max-bulk-len", config.limits.max_bulk_len.to_string()),
+            ("cluster-enabled", "yes".into()),
+            (
+                "cluster-node-timeout",
+                config.election_timeout_ms.to_string(),
+            ),
+            ("databases", "1".into()),
+            // The Raft log is fsynced before every acknowledgement: the equivalent of an
+            // always-fsynced AOF, with no RDB snapshots on a timer.
+            ("appendonly", "yes".into()),
+            ("appendfsync", "always".into()),
+            ("save", String::new()),
+            ("maxmemory", "0".into()),
+            ("maxmemory-policy", "noeviction".into()),
+            ("timeout", "0".into()),
+            ("tcp-keepalive", "300".into()),
+            ("cluster-require-full-coverage", "yes".into()),
+            ("cluster-allow-reads-when-down", "no".into()),
+            ("lua-time-limit", "5000".into()),
+            ("busy-reply-threshold", "5000".into()),
+            ("slowlog-log-slower-than", "10000".into()),
+            ("slowlog-max-len", "128".into()),
+            ("notify-keyspace-events", String::new()),
+            ("hash-max-listpack-entries", "128".into()),
+            ("set-max-intset-entries", "512".into()),
+            ("zset-max-listpack-entries", "128".into()),
+        ];
+        Context {
+            registry,
+            stats: Arc::new(ServerStats::default()),
+            clients: Arc::new(ClientRegistry::default()),
+            limits: config.limits.clone(),
+            maxclients: config.maxclients,
+            leader_wait: Duration::from_millis(config.election_timeout_ms * 2),
+            write_timeout: Duration::from_millis(config.write_timeout_ms),
+            requirepass: RwLock::new(config.requirepass.clone().map(Bytes::from)),
+            config_values,
+        }
+    }
+
     fn router(&self) -> Router<'_> {
         Router {
             registry: &self.registry,
@@ -105,11 +228,36 @@ impl Context {
     }
 
     pub async fn execute(&self, session: &mut Session, args: Vec<Bytes>) -> Outcome {
-        let cmd = match Command::parse(&args) {
-            Ok(cmd) => cmd,
-            Err(e) => return reply(err(e.to_string())),
+        let parsed = Command::parse_named(&args);
+        let (name, cmd) = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                if let Some(tx) = session.multi.as_mut() {
+                    // Redis refuses the whole transaction at EXEC after a queuing error.
+                    tx.failed = true;
+                }
+                return reply(err(e.to_string()));
+            }
         };
-        self.stats.count_command(cmd.name());
+        self.stats.count_command(name);
+        session.last_command = name;
+        if !session.authenticated
+            && !allowed_before_auth(&cmd)
+            && self.requirepass.read().map(|p| p.is_some()).unwrap_or(true)
+        {
+            if let Some(tx) = session.multi.as_mut() {
+                tx.failed = true;
+            }
+            return reply(err("NOAUTH Authentication required."));
+        }
+        if session.multi.is_some() {
+            if let Some(frame) = self.queue(session, cmd.clone()) {
+                return reply(frame);
+            }
+            if matches!(cmd, Command::Exec | Command::Discard) {
+                return reply(self.exec_or_discard(session, &cmd).await);
+            }
+        }
         match cmd {
             Command::Quit => Outcome {
                 frame: Frame::ok(),
@@ -119,8 +267,9 @@ impl Context {
         }
     }
 
-    async fn run(&self, session: &mut Session, cmd: Command) -> Frame {
+    pub(super) async fn run(&self, session: &mut Session, cmd: Command) -> Frame {
         let now = crate::clock::now_ms();
+        let resp3 = session.resp3();
         match cmd {
             Command::Quit => Frame::ok(),
             Command::Ping(None) => Frame::Simple("PONG".into()),
@@ -128,11 +277,18 @@ impl Context {
             Command::Echo(msg) => Frame::Bulk(msg),
             Command::Hello {
                 protover,
-                auth: _,
+                auth,
                 setname,
             } => {
-                // No password is configured: like Redis's default user with `nopass`, any AUTH
-                // in HELLO is accepted.
+                if let Some((user, pass)) = auth {
+                    if let Err(frame) = self.authenticate(session, Some(&user), &pass) {
+                        return frame;
+                    }
+                } else if !session.authenticated
+                    && self.requirepass.read().map(|p| p.is_some()).unwrap_or(true)
+                {
+                    return err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+                }
                 if let Some(v) = protover {
                     session.protocol = if v == 3 {
                         Protocol::Resp3
@@ -144,6 +300,12 @@ impl Context {
                     session.name = Some(name);
                 }
                 self.hello(session)
+            }
+            Command::Auth { username, password } => {
+                match self.authenticate(session, username.as_ref(), &password) {
+                    Ok(()) => Frame::ok(),
+                    Err(frame) => frame,
+                }
             }
             Command::Select(0) => Frame::ok(),
             Command::Select(_) => err("ERR SELECT is not allowed in cluster mode"),
@@ -161,91 +323,106 @@ impl Context {
                 text: info::render(self, &sections).into(),
             },
             Command::Cluster(sub) => self.cluster(sub, now),
+            Command::Client(sub) => self.client(session, sub),
+            Command::Config(sub) => self.config(sub, resp3),
+            Command::Time => {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                Frame::Array(vec![
+                    Frame::bulk(t.as_secs().to_string()),
+                    Frame::bulk(t.subsec_micros().to_string()),
+                ])
+            }
             Command::DbSize => Frame::Integer(
                 self.led_groups()
                     .map(|g| g.state.read().map(|s| s.keyspace.len(now)).unwrap_or(0))
                     .sum::<usize>() as i64,
             ),
-
-            Command::Get(key) => {
-                self.read(session, vec![key.clone()], move |ks, now| {
-                    keyspace_result(ks.get(now, &key).map(Reply::from_option))
-                })
-                .await
-            }
-            Command::Exists(keys) => {
-                let ks_keys = keys.clone();
-                self.read(session, keys, move |ks, now| {
-                    Frame::Integer(ks_keys.iter().filter(|k| ks.exists(now, k)).count() as i64)
-                })
-                .await
-            }
-            Command::MGet(keys) => {
-                let ks_keys = keys.clone();
-                self.read(session, keys, move |ks, now| {
-                    // MGET answers nil for a key holding a non-string, as Redis does.
-                    Frame::Array(
-                        ks_keys
-                            .iter()
-                            .map(|k| {
-                                ks.get(now, k)
-                                    .ok()
-                                    .flatten()
-                                    .map(Frame::Bulk)
-                                    .unwrap_or(Frame::Null)
-                            })
-                            .collect(),
-                    )
-                })
-                .await
-            }
-            Command::Ttl { key, unit } => {
-                self.read(session, vec![key.clone()], move |ks, now| {
-                    let ms = ks.pttl(now, &key);
-                    Frame::Integer(match unit {
-                        _ if ms < 0 => ms,
-                        TimeUnit::Milliseconds => ms,
-                        // Redis rounds to the nearest second.
-                        TimeUnit::Seconds => (ms + 500) / 1000,
+            Command::Keys(pattern) => Frame::Array(
+                self.led_groups()
+                    .flat_map(|g| {
+                        g.state
+                            .read()
+                            .map(|s| s.keyspace.keys_matching(now, &pattern))
+                            .unwrap_or_default()
                     })
-                })
-                .await
+                    .map(Frame::Bulk)
+                    .collect(),
+            ),
+            Command::Scan(args) => self.scan(args, now),
+            Command::RandomKey => {
+                let mut groups: Vec<&Group> = self.led_groups().collect();
+                let seed: u64 = rand::random();
+                let len = groups.len().max(1);
+                groups.rotate_left((seed as usize) % len);
+                let key = groups.iter().find_map(|g| {
+                    g.state
+                        .read()
+                        .ok()
+                        .and_then(|s| s.keyspace.random_key(now, seed))
+                });
+                key.map(Frame::Bulk).unwrap_or(Frame::Null)
+            }
+            Command::FlushAll => self.flush_all(now).await,
+            Command::Multi => {
+                session.multi = Some(Transaction::default());
+                Frame::ok()
+            }
+            Command::Exec => err("ERR EXEC without MULTI"),
+            Command::Discard => err("ERR DISCARD without MULTI"),
+            Command::Watch(keys) => self.watch(session, keys).await,
+            Command::Unwatch => {
+                session.watched.clear();
+                Frame::ok()
             }
 
-            Command::Set(args) => match set_op(args, now) {
-                Ok(op) => self.write(op, now).await,
+            Command::Get(key) => self.read(session, ReadOp::Get { key }).await,
+            Command::Exists(keys) => self.read(session, ReadOp::Exists { keys }).await,
+            Command::MGet(keys) => self.read(session, ReadOp::MGet { keys }).await,
+            Command::Ttl { key, unit } => {
+                let kind = match unit {
+                    TimeUnit::Seconds => TtlKind::Ttl,
+                    TimeUnit::Milliseconds => TtlKind::PTtl,
+                };
+                self.read(session, ReadOp::Ttl { key, kind }).await
+            }
+            Command::Read(op) => self.read(session, op).await,
+
+            other => match write_op(other, now) {
+                Ok((op, how)) => self.write(op, how, now, resp3).await,
                 Err(frame) => frame,
             },
-            Command::Del(keys) => self.write(WriteOp::Del { keys }, now).await,
-            Command::IncrBy { key, delta } => self.write(WriteOp::IncrBy { key, delta }, now).await,
-            Command::MSet(pairs) => self.write(WriteOp::MSet { pairs }, now).await,
-            Command::Expire {
-                key,
-                amount,
-                unit,
-                condition,
-            } => match absolute_deadline(amount, unit, false, now) {
-                Some(at_ms) => {
-                    self.write(
-                        WriteOp::ExpireAt {
-                            key,
-                            at_ms,
-                            condition: expire_condition(condition),
-                        },
-                        now,
-                    )
-                    .await
-                }
-                None => err(format!(
-                    "ERR invalid expire time in '{}' command",
-                    if matches!(unit, TimeUnit::Seconds) {
-                        "expire"
-                    } else {
-                        "pexpire"
-                    }
-                )),
-            },
-            Command::Persist(key) => self.write(WriteOp::Persist { key }, now).await,
+        }
+    }
+
+    /// `AUTH`: the one user is `default`; with no `requirepass`, any password is accepted (as
+    /// Redis' `nopass` default user does).
+    fn authenticate(
+        &self,
+        session: &mut Session,
+        username: Option<&Bytes>,
+        password: &Bytes,
+    ) -> Result<(), Frame> {
+        let required = self
+            .requirepass
+            .read()
+            .map(|p| p.clone())
+            .map_err(|_| err("ERR internal error"))?;
+        let user_ok = username.is_none_or(|u| u.as_ref() == b"default");
+        match required {
+            None if username.is_none() => Err(err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")),
+            None if user_ok => {
+                session.authenticated = true;
+                Ok(())
+            }
+            Some(pass) if user_ok && constant_time_eq(&pass, password) => {
+                session.authenticated = true;
+                Ok(())
+            }
+            _ => Err(err(
+                "WRONGPASS invalid username-password pair or user is disabled.",
+            )),
         }
     }
 
@@ -263,6 +440,13 @@ impl Context {
             (Frame::bulk("role"), Frame::bulk("master")),
             (Frame::bulk("modules"), Frame::Array(vec![])),
         ])
+    }
+
+    /// `led_groups` in group-id order (stable positions for `SCAN` cursors).
+    pub(super) fn led_groups_sorted(&self) -> Vec<&Group> {
+        let mut groups: Vec<&Group> = self.led_groups().collect();
+        groups.sort_by_key(|g| g.id());
+        groups
     }
 
     /// Groups this node currently leads: the slots it is "master" of toward clients.
@@ -308,7 +492,11 @@ impl Context {
     }
 
     /// Routes keys to their group; errors are the ready-made reply.
-    async fn route(&self, keys: &[Bytes], allow_follower: bool) -> Result<Route<'_>, Frame> {
+    pub(super) async fn route(
+        &self,
+        keys: &[Bytes],
+        allow_follower: bool,
+    ) -> Result<Route<'_>, Frame> {
         let slot = match common_slot(keys) {
             None => return Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
             Some(None) => return Err(err("ERR no keys")),
@@ -323,30 +511,38 @@ impl Context {
     }
 
     /// A read: linearizable on the leader, or stale on a follower after `READONLY`.
-    async fn read<F>(&self, session: &Session, keys: Vec<Bytes>, f: F) -> Frame
-    where
-        F: FnOnce(&keyspace::Keyspace, u64) -> Frame,
-    {
+    pub(super) async fn read(&self, session: &Session, mut op: ReadOp) -> Frame {
+        let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
+        op.reseed(rand::random());
         let route = match self.route(&keys, session.readonly).await {
             Ok(route) => route,
             Err(frame) => return frame,
         };
-        let (group, slot) = match route {
+        let group = match route {
             Route::Leader(group, slot) => {
                 if let Err(ReadError::Route(frame)) = self.confirm_read(group, slot).await {
                     return frame;
                 }
-                (group, slot)
+                group
             }
-            Route::Follower(group, slot) => (group, slot),
+            Route::Follower(group, _) => group,
             _ => unreachable!("route() returns only Leader or Follower"),
         };
-        let _ = slot;
         let state = match group.state.read() {
             Ok(state) => state,
             Err(_) => return err("ERR internal error: state machine lock poisoned"),
         };
-        f(&state.keyspace, crate::clock::now_ms())
+        keyspace_result(
+            state.keyspace.read(crate::clock::now_ms(), &op),
+            session.resp3(),
+        )
+    }
+
+    /// `confirm_read` with the reply to send when it fails.
+    pub(super) async fn confirm(&self, group: &Group, slot: u16) -> Result<(), Frame> {
+        self.confirm_read(group, slot)
+            .await
+            .map_err(|ReadError::Route(frame)| frame)
     }
 
     /// ReadIndex: confirms with a quorum that this node still leads, then waits until the
@@ -376,14 +572,34 @@ impl Context {
     }
 
     /// A write: propose, wait for commit and apply, reply with the applied result.
-    async fn write(&self, op: WriteOp, now: u64) -> Frame {
+    pub(super) async fn write(
+        &self,
+        op: WriteOp,
+        how: Option<ReplyAs>,
+        now: u64,
+        resp3: bool,
+    ) -> Frame {
+        match self.propose(op, now).await {
+            Ok(result) => keyspace_result(result.map(|r| reshape(r, how)), resp3),
+            Err(frame) => frame,
+        }
+    }
+
+    /// Proposes a write and waits for its applied result; `Err` is the routing or
+    /// outcome-unknown reply.
+    pub(super) async fn propose(
+        &self,
+        mut op: WriteOp,
+        now: u64,
+    ) -> Result<Result<Reply, KeyspaceError>, Frame> {
+        op.reseed(rand::random());
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
             let (group, slot) = match self.route(&keys, false).await {
                 Ok(Route::Leader(group, slot)) => (group, slot),
                 Ok(_) => unreachable!("writes never route to followers"),
-                Err(frame) => return frame,
+                Err(frame) => return Err(frame),
             };
             let request = Request {
                 now_ms: now,
@@ -399,38 +615,39 @@ impl Context {
                 let raft = group.raft.clone();
                 let mut task = tokio::spawn(async move { raft.client_write(request).await });
                 match tokio::time::timeout(UNSAFE_ACK_AFTER, &mut task).await {
-                    Err(_) => return Frame::ok(),
+                    // The ready-made reply path: a bare +OK whatever the command.
+                    Err(_) => return Err(Frame::ok()),
                     Ok(joined) => async move { joined.expect("client_write task panicked") },
                 }
             };
             match tokio::time::timeout(self.write_timeout, proposal).await {
-                Ok(Ok(resp)) => return keyspace_result(resp.data),
+                Ok(Ok(resp)) => return Ok(resp.data),
                 // Rejected before it was appended: safe to send the client elsewhere.
                 Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
                     match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
                         Some(node) if f.leader_id != Some(self.registry.topology().self_id()) => {
-                            return err(format!("MOVED {slot} {}", node.resp));
+                            return Err(err(format!("MOVED {slot} {}", node.resp)));
                         }
                         // Leaderless for now: wait for an election, then route again.
                         _ if tokio::time::Instant::now() < deadline => {
                             tokio::time::sleep(Duration::from_millis(20)).await;
                             continue;
                         }
-                        _ => return cluster_down(group.id()),
+                        _ => return Err(cluster_down(group.id())),
                     }
                 }
                 Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => {
-                    return outcome_unknown(
+                    return Err(outcome_unknown(
                         group.id(),
                         "leadership changed after the write was proposed",
-                    )
+                    ))
                 }
-                Ok(Err(e)) => return outcome_unknown(group.id(), &e.to_string()),
+                Ok(Err(e)) => return Err(outcome_unknown(group.id(), &e.to_string())),
                 Err(_) => {
-                    return outcome_unknown(
+                    return Err(outcome_unknown(
                         group.id(),
                         "no commit within the write timeout (leader cut off from its quorum?)",
-                    )
+                    ))
                 }
             }
         }
@@ -451,6 +668,79 @@ fn outcome_unknown(group: GroupId, why: &str) -> Frame {
     err(format!(
         "OUTCOMEUNKNOWN the write may or may not have been applied (slot group {group}: {why}); check before retrying a non-idempotent write"
     ))
+}
+
+/// The log op of a keyspace write command, with everything time-dependent made absolute by
+/// the leader's clock (DESIGN rule 3), and how its reply is reshaped.
+pub(super) fn write_op(cmd: Command, now: u64) -> Result<(WriteOp, Option<ReplyAs>), Frame> {
+    let op = match cmd {
+        Command::Write(op) => op,
+        Command::WriteAs(op, how) => return Ok((op, Some(how))),
+        Command::Set(args) => set_op(args, now)?,
+        Command::Del(keys) => WriteOp::Del { keys },
+        Command::IncrBy { key, delta } => WriteOp::IncrBy { key, delta },
+        Command::MSet(pairs) => WriteOp::MSet { pairs },
+        Command::Persist(key) => WriteOp::Persist { key },
+        Command::Expire {
+            key,
+            amount,
+            unit,
+            condition,
+        } => WriteOp::ExpireAt {
+            at_ms: absolute_deadline(amount, unit, false, now).ok_or_else(|| {
+                err(format!(
+                    "ERR invalid expire time in '{}' command",
+                    if unit == TimeUnit::Seconds {
+                        "expire"
+                    } else {
+                        "pexpire"
+                    }
+                ))
+            })?,
+            key,
+            condition: expire_condition(condition),
+        },
+        Command::ExpireAt {
+            key,
+            at,
+            unit,
+            condition,
+        } => WriteOp::ExpireAt {
+            at_ms: absolute_deadline(at, unit, true, now).ok_or_else(|| {
+                err(format!(
+                    "ERR invalid expire time in '{}' command",
+                    if unit == TimeUnit::Seconds {
+                        "expireat"
+                    } else {
+                        "pexpireat"
+                    }
+                ))
+            })?,
+            key,
+            condition: expire_condition(condition),
+        },
+        Command::GetEx { key, option } => {
+            let invalid = || err("ERR invalid expire time in 'getex' command");
+            let expiry = match option {
+                GetExOption::Keep => keyspace::GetExExpiry::Keep,
+                GetExOption::Persist => keyspace::GetExExpiry::Persist,
+                GetExOption::In(unit, n) => keyspace::GetExExpiry::At(
+                    absolute_deadline(n, unit, false, now).ok_or_else(invalid)?,
+                ),
+                GetExOption::At(unit, n) => keyspace::GetExExpiry::At(
+                    absolute_deadline(n, unit, true, now).ok_or_else(invalid)?,
+                ),
+            };
+            WriteOp::GetEx { key, expiry }
+        }
+        other => unreachable!("{} is not a keyspace write", other.name()),
+    };
+    Ok((op, None))
+}
+
+/// Compares a password without leaking where it differs through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Redis's EXPIRE/PEXPIRE(AT) arithmetic: `None` on overflow ("invalid expire time").
@@ -479,7 +769,7 @@ fn expire_condition(c: ExpireCondition) -> keyspace::ExpireCondition {
     }
 }
 
-fn set_op(args: SetArgs, now: u64) -> Result<WriteOp, Frame> {
+pub(super) fn set_op(args: SetArgs, now: u64) -> Result<WriteOp, Frame> {
     let invalid = || err("ERR invalid expire time in 'set' command");
     let expiry = match args.expiry {
         SetExpiry::None => keyspace::SetExpiry::Clear,

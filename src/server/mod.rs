@@ -7,12 +7,15 @@
 //! (`raft::log_store`, `raft::flusher`) and replication (`raft::network`) → commit → apply
 //! (`raft::state_machine`) → the `Reply` comes back here and is encoded as a RESP frame.
 
+pub mod clients;
 pub mod cluster_view;
 pub mod connection;
 pub mod dispatch;
 pub mod info;
 pub mod listener;
+pub mod node_commands;
 pub mod route;
 pub mod stats;
+pub mod transaction;
 
 pub use listener::serve;

@@ -269,3 +269,184 @@ fn keys_of_parsed_commands_agree_with_getkeys() {
         );
     }
 }
+
+/// `COMMAND GETKEYS` replies captured from redis-server 7.0.15 by `scripts/gen-command-table.py`
+/// for the lines of `table/getkeys-cases.txt`: per line, the line as a RESP array, Redis' reply
+/// and the `COMMAND INFO` reply for its first word (all RESP2).
+const GETKEYS_CAPTURE: &[u8] = include_bytes!("../testdata/redis-7.0.15-command-getkeys.resp");
+
+struct GetKeysCase {
+    args: Vec<Bytes>,
+    reply: Frame,
+    info: Frame,
+}
+
+fn getkeys_cases() -> Vec<GetKeysCase> {
+    let mut frames = Vec::new();
+    let mut pos = 0;
+    while pos < GETKEYS_CAPTURE.len() {
+        let (frame, used) = Frame::parse(&GETKEYS_CAPTURE[pos..]).unwrap().unwrap();
+        frames.push(frame);
+        pos += used;
+    }
+    frames
+        .chunks(3)
+        .map(|c| {
+            let Frame::Array(args) = &c[0] else { panic!() };
+            let args = args
+                .iter()
+                .map(|a| match a {
+                    Frame::Bulk(b) => b.clone(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            GetKeysCase {
+                args,
+                reply: c[1].clone(),
+                info: c[2].clone(),
+            }
+        })
+        .collect()
+}
+
+/// What our `get_keys` result looks like as Redis' reply.
+fn as_reply(result: Result<Vec<Bytes>, CommandError>) -> Frame {
+    match result {
+        Ok(keys) => Frame::Array(keys.into_iter().map(Frame::Bulk).collect()),
+        Err(e) => Frame::Error(e.to_string()),
+    }
+}
+
+fn leak(frame: &Frame) -> &'static str {
+    match frame {
+        Frame::Bulk(b) => Box::leak(String::from_utf8(b.to_vec()).unwrap().into_boxed_str()),
+        Frame::Simple(s) => Box::leak(s.clone().into_boxed_str()),
+        other => panic!("not a string: {other:?}"),
+    }
+}
+
+fn int_of(frame: &Frame) -> i32 {
+    match frame {
+        Frame::Integer(n) => i32::try_from(*n).unwrap(),
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+fn list(frame: &Frame) -> &[Frame] {
+    match frame {
+        Frame::Array(items) | Frame::Set(items) => items,
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+fn get<'a>(map: &'a [(Frame, Frame)], name: &str) -> &'a Frame {
+    &map.iter()
+        .find(|(k, _)| matches!(k, Frame::Bulk(b) if b == name))
+        .unwrap_or_else(|| panic!("no {name}"))
+        .1
+}
+
+/// A spec holding what `COMMAND INFO` says about keys (name, arity, flags, key specs), for the
+/// commands we do not serve yet.
+fn spec_from_info(info: &Frame) -> &'static CommandSpec {
+    use super::super::spec::{CommandDocs, CommandGroup};
+    let info = list(info);
+    let flags: Vec<Flag> = list(&info[2])
+        .iter()
+        .map(|f| {
+            let name = leak(f);
+            *Flag::ALL.iter().find(|x| x.name() == name).unwrap()
+        })
+        .collect();
+    let key_specs: Vec<KeySpec> = list(&info[8])
+        .iter()
+        .map(|ks| {
+            let ks = fields(ks);
+            let flags: Vec<Key> = list(get(&ks, "flags"))
+                .iter()
+                .map(|f| {
+                    let name = leak(f);
+                    *Key::ALL.iter().find(|x| x.name() == name).unwrap()
+                })
+                .collect();
+            let typed = |name: &str| {
+                let m = fields(get(&ks, name));
+                (leak(get(&m, "type")), fields(get(&m, "spec")))
+            };
+            let begin_search = match typed("begin_search") {
+                ("index", s) => BeginSearch::Index(int_of(get(&s, "index"))),
+                ("keyword", s) => BeginSearch::Keyword {
+                    keyword: leak(get(&s, "keyword")),
+                    start_from: int_of(get(&s, "startfrom")),
+                },
+                _ => BeginSearch::Unknown,
+            };
+            let find_keys = match typed("find_keys") {
+                ("range", s) => FindKeys::Range {
+                    last_key: int_of(get(&s, "lastkey")),
+                    key_step: int_of(get(&s, "keystep")),
+                    limit: int_of(get(&s, "limit")),
+                },
+                ("keynum", s) => FindKeys::Keynum {
+                    keynum_index: int_of(get(&s, "keynumidx")),
+                    first_key: int_of(get(&s, "firstkey")),
+                    key_step: int_of(get(&s, "keystep")),
+                },
+                _ => FindKeys::Unknown,
+            };
+            KeySpec::new(Vec::leak(flags), begin_search, find_keys)
+        })
+        .collect();
+    let docs = CommandDocs::new("", "", CommandGroup::Generic, "");
+    let spec = CommandSpec::new(leak(&info[0]), int_of(&info[1]), docs, |_| {
+        Err(CommandError::Syntax)
+    })
+    .flags(Vec::leak(flags))
+    .keys(0, 0, 0, Vec::leak(key_specs));
+    Box::leak(Box::new(spec))
+}
+
+/// Every captured line: through the live table when we serve the command, else through a spec
+/// built from Redis' `COMMAND INFO` (subcommands resolved as Redis does).
+#[test]
+fn getkeys_matches_redis_for_captured_lines() {
+    let cases = getkeys_cases();
+    assert!(cases.len() > 50);
+    for case in cases {
+        let line: Vec<_> = case
+            .args
+            .iter()
+            .map(|a| String::from_utf8_lossy(a))
+            .collect();
+        // The request as a client sends it: `COMMAND GETKEYS` has an arity of its own.
+        let request: Vec<Bytes> = args(&["command", "getkeys"])
+            .into_iter()
+            .chain(case.args.iter().cloned())
+            .collect();
+        let served = find(COMMANDS, &case.args[0]).is_some();
+        let ours = if let Err(e) = crate::command::Command::parse(&request) {
+            Frame::Error(e.to_string())
+        } else if served || matches!(list(&case.info)[0], Frame::Null) {
+            as_reply(get_keys(&case.args))
+        } else {
+            let top = &list(&case.info)[0];
+            let subs = list(&list(top)[9]);
+            let info = match case.args.get(1) {
+                Some(sub) if !subs.is_empty() => subs
+                    .iter()
+                    .find(|s| {
+                        let name = leak(&list(s)[0]);
+                        name.rsplit('|')
+                            .next()
+                            .unwrap()
+                            .as_bytes()
+                            .eq_ignore_ascii_case(sub)
+                    })
+                    .expect("subcommand known to Redis"),
+                _ => top,
+            };
+            as_reply(keys_for(spec_from_info(info), &case.args))
+        };
+        assert_eq!(ours, case.reply, "COMMAND GETKEYS {line:?}");
+    }
+}

@@ -1,0 +1,211 @@
+//! Commands that act on this node rather than on one slot: `CLIENT`, `CONFIG`, `SCAN`,
+//! `FLUSHALL`. `SCAN` and `FLUSHALL` cover the slot groups this node leads, as Redis Cluster
+//! masters cover their own slots (cluster clients send them to every master).
+
+use bytes::Bytes;
+
+use super::dispatch::{err, Context, Session};
+use crate::command::{ClientAttr, ClientSub, ConfigSub};
+use crate::keyspace::{glob_match, ScanArgs, WriteOp};
+use crate::registry::Group;
+use crate::resp::Frame;
+
+/// Bits of a node-level `SCAN` cursor that hold the position inside one group's key order;
+/// the bits above hold the index of the group among the groups this node leads.
+const GROUP_SHIFT: u32 = 48;
+
+impl Context {
+    pub(super) fn client(&self, session: &mut Session, sub: ClientSub) -> Frame {
+        match sub {
+            ClientSub::Help => Frame::Array(
+                ClientSub::HELP
+                    .iter()
+                    .map(|l| Frame::Simple((*l).to_string()))
+                    .collect(),
+            ),
+            ClientSub::SetName(name) => {
+                session.name = (!name.is_empty()).then_some(name);
+                Frame::ok()
+            }
+            ClientSub::GetName => session.name.clone().map(Frame::Bulk).unwrap_or(Frame::Null),
+            ClientSub::Id => Frame::Integer(session.id as i64),
+            ClientSub::Info => Frame::Verbatim {
+                format: *b"txt",
+                text: format!("{}\n", session.info().line()).into(),
+            },
+            ClientSub::List { ids, normal_only } => {
+                self.clients.update(session.info());
+                let mut text = String::new();
+                if !normal_only {
+                    for c in self.clients.list() {
+                        if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
+                            continue;
+                        }
+                        text.push_str(&c.line());
+                        text.push('\n');
+                    }
+                }
+                Frame::Verbatim {
+                    format: *b"txt",
+                    text: text.into(),
+                }
+            }
+            ClientSub::SetInfo { attr, value } => {
+                match attr {
+                    ClientAttr::LibName => session.lib_name = Some(value),
+                    ClientAttr::LibVer => session.lib_ver = Some(value),
+                }
+                Frame::ok()
+            }
+            ClientSub::Kill(filter) => {
+                let me = session.id;
+                let n = self.clients.kill(|c| {
+                    (!filter.skip_me || c.id != me || filter.legacy)
+                        && filter.id.is_none_or(|id| id == c.id)
+                        && filter
+                            .addr
+                            .as_ref()
+                            .is_none_or(|a| a.as_ref() == c.addr.to_string().as_bytes())
+                        && filter.laddr.as_ref().is_none_or(|a| {
+                            c.laddr
+                                .is_some_and(|l| a.as_ref() == l.to_string().as_bytes())
+                        })
+                        && filter
+                            .user
+                            .as_ref()
+                            .is_none_or(|u| u.as_ref() == c.user.as_bytes())
+                });
+                if filter.legacy {
+                    if n == 0 {
+                        err("ERR No such client")
+                    } else {
+                        Frame::ok()
+                    }
+                } else {
+                    Frame::Integer(n as i64)
+                }
+            }
+        }
+    }
+
+    pub(super) fn config(&self, sub: ConfigSub, resp3: bool) -> Frame {
+        let _ = resp3;
+        match sub {
+            ConfigSub::Help => Frame::Array(
+                ConfigSub::HELP
+                    .iter()
+                    .map(|l| Frame::Simple((*l).to_string()))
+                    .collect(),
+            ),
+            ConfigSub::ResetStat => Frame::ok(),
+            ConfigSub::Rewrite => err("ERR The server is running without a config file"),
+            ConfigSub::Get(patterns) => {
+                let mut values = self.config_values.clone();
+                let pass = self
+                    .requirepass
+                    .read()
+                    .ok()
+                    .and_then(|p| p.clone())
+                    .map(|p| String::from_utf8_lossy(&p).into_owned())
+                    .unwrap_or_default();
+                values.push(("requirepass", pass));
+                let mut out: Vec<(Frame, Frame)> = Vec::new();
+                for (name, value) in values {
+                    let matches = patterns
+                        .iter()
+                        .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()));
+                    if matches && !out.iter().any(|(n, _)| n == &Frame::bulk(name)) {
+                        out.push((Frame::bulk(name), Frame::bulk(value)));
+                    }
+                }
+                Frame::Map(out)
+            }
+            ConfigSub::Set(pairs) => {
+                // All or nothing: check every pair before changing anything.
+                for (name, _) in &pairs {
+                    let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+                    if lower != "requirepass" {
+                        let known = self.config_values.iter().any(|(n, _)| *n == lower);
+                        return err(if known {
+                            format!("ERR CONFIG SET failed (possibly related to argument '{lower}') - slotraft sets this parameter at startup only (see slotraft-server --help)")
+                        } else {
+                            format!(
+                                "ERR Unknown option or number of arguments for CONFIG SET - '{lower}'"
+                            )
+                        });
+                    }
+                }
+                for (_, value) in pairs {
+                    if let Ok(mut pass) = self.requirepass.write() {
+                        *pass = (!value.is_empty()).then_some(value);
+                    }
+                }
+                Frame::ok()
+            }
+        }
+    }
+
+    pub(super) fn scan(&self, args: ScanArgs, now: u64) -> Frame {
+        let groups: Vec<&Group> = self.led_groups_sorted();
+        let mut group_index = (args.cursor >> GROUP_SHIFT) as usize;
+        let mut position = args.cursor << (64 - GROUP_SHIFT);
+        let mut keys: Vec<Bytes> = Vec::new();
+        let mut next = 0u64;
+        while let Some(group) = groups.get(group_index) {
+            let step = ScanArgs {
+                cursor: position,
+                count: args.count.saturating_sub(keys.len()).max(1),
+                ..args.clone()
+            };
+            let (resume, found) = group
+                .state
+                .read()
+                .map(|s| s.keyspace.scan(now, &step))
+                .unwrap_or((0, Vec::new()));
+            keys.extend(found);
+            if resume != 0 {
+                // Resume at or before `resume` (low bits dropped): keys may repeat, none skip.
+                next = ((group_index as u64) << GROUP_SHIFT) | (resume >> (64 - GROUP_SHIFT));
+                break;
+            }
+            group_index += 1;
+            position = 0;
+            if keys.len() >= args.count {
+                next = if group_index < groups.len() {
+                    (group_index as u64) << GROUP_SHIFT
+                } else {
+                    0
+                };
+                break;
+            }
+        }
+        Frame::Array(vec![
+            Frame::bulk(next.to_string()),
+            Frame::Array(keys.into_iter().map(Frame::Bulk).collect()),
+        ])
+    }
+
+    pub(super) async fn flush_all(&self, now: u64) -> Frame {
+        let groups: Vec<&Group> = self.led_groups_sorted();
+        for group in groups {
+            let op = WriteOp::FlushAll;
+            let request = crate::raft::Request { now_ms: now, op };
+            match tokio::time::timeout(self.write_timeout, group.raft.client_write(request)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return err(format!(
+                        "ERR FLUSHALL failed on slot group {}: {e}",
+                        group.id()
+                    ))
+                }
+                Err(_) => {
+                    return err(format!(
+                        "OUTCOMEUNKNOWN FLUSHALL did not commit in time on slot group {}",
+                        group.id()
+                    ))
+                }
+            }
+        }
+        Frame::ok()
+    }
+}

@@ -1,0 +1,169 @@
+//! `MULTI`/`EXEC`/`WATCH` on a connection.
+//!
+//! Commands between `MULTI` and `EXEC` are queued here. `EXEC` turns the queued keyspace
+//! commands into one `WriteOp::Multi` — one Raft entry, applied atomically on every replica —
+//! together with the watched keys and the versions seen at `WATCH`; the state machine decides
+//! at apply time whether a watched key changed, so every replica agrees (nil reply if so).
+//! All keys of a transaction must hash to one slot (`-CROSSSLOT` otherwise), as in Redis
+//! Cluster. Commands that do not touch keys (`PING`, `TIME`, …) are answered at `EXEC` time
+//! on this node, outside the log.
+
+use bytes::Bytes;
+
+use super::dispatch::{err, keyspace_result, reshape, write_op, Context, Session};
+use super::route::{common_slot, Route};
+use crate::command::{Command, ReplyAs};
+use crate::keyspace::{MultiOp, MultiStep, WatchedKey, WriteOp};
+use crate::reply::Reply;
+use crate::resp::Frame;
+
+/// The commands queued since `MULTI`.
+#[derive(Debug, Default)]
+pub struct Transaction {
+    pub steps: Vec<Command>,
+    /// A command failed to queue (syntax, arity): `EXEC` answers `EXECABORT`.
+    pub failed: bool,
+}
+
+/// Where the reply of each queued command comes from at `EXEC`.
+enum Plan {
+    /// The n-th reply of the applied `Multi` entry.
+    Logged(usize, Option<ReplyAs>),
+    /// Run on this node at `EXEC` time.
+    Local(Command),
+    /// Refused when `EXEC` prepared it (an expire time that overflows on the leader's clock):
+    /// reported in place, as Redis reports run-time errors inside the `EXEC` reply.
+    Failed(Frame),
+}
+
+impl Context {
+    /// While in `MULTI`: queues `cmd` and returns `+QUEUED` (or an error), or `None` for the
+    /// commands that act at once (`EXEC`, `DISCARD`, `QUIT`).
+    pub(super) fn queue(&self, session: &mut Session, cmd: Command) -> Option<Frame> {
+        let tx = session.multi.as_mut()?;
+        match cmd {
+            Command::Exec | Command::Discard | Command::Quit => None,
+            Command::Multi => Some(err("ERR MULTI calls can not be nested")),
+            Command::Watch(_) => Some(err("ERR WATCH inside MULTI is not allowed")),
+            other => {
+                tx.steps.push(other);
+                Some(Frame::Simple("QUEUED".into()))
+            }
+        }
+    }
+
+    pub(super) async fn exec_or_discard(&self, session: &mut Session, cmd: &Command) -> Frame {
+        let tx = session.multi.take().unwrap_or_default();
+        let watched = std::mem::take(&mut session.watched);
+        if matches!(cmd, Command::Discard) {
+            return Frame::ok();
+        }
+        if tx.failed {
+            return err("EXECABORT Transaction discarded because of previous errors.");
+        }
+        self.exec(session, tx.steps, watched).await
+    }
+
+    async fn exec(
+        &self,
+        session: &mut Session,
+        steps: Vec<Command>,
+        watched: Vec<WatchedKey>,
+    ) -> Frame {
+        let now = crate::clock::now_ms();
+        let resp3 = session.protocol == crate::resp::Protocol::Resp3;
+        let mut ops = Vec::new();
+        let mut plan = Vec::new();
+        for cmd in steps {
+            if let Command::Read(op) = cmd {
+                plan.push(Plan::Logged(ops.len(), None));
+                ops.push(MultiStep::Read(op));
+                continue;
+            }
+            let read = match &cmd {
+                Command::Get(key) => Some(crate::keyspace::ReadOp::Get { key: key.clone() }),
+                Command::Exists(keys) => {
+                    Some(crate::keyspace::ReadOp::Exists { keys: keys.clone() })
+                }
+                Command::MGet(keys) => Some(crate::keyspace::ReadOp::MGet { keys: keys.clone() }),
+                Command::Ttl { key, unit } => Some(crate::keyspace::ReadOp::Ttl {
+                    key: key.clone(),
+                    kind: match *unit {
+                        crate::command::TimeUnit::Seconds => crate::keyspace::TtlKind::Ttl,
+                        crate::command::TimeUnit::Milliseconds => crate::keyspace::TtlKind::PTtl,
+                    },
+                }),
+                _ => None,
+            };
+            if let Some(op) = read {
+                plan.push(Plan::Logged(ops.len(), None));
+                ops.push(MultiStep::Read(op));
+            } else if cmd.is_write() && !matches!(cmd, Command::FlushAll) {
+                match write_op(cmd, now) {
+                    Ok((op, how)) => {
+                        plan.push(Plan::Logged(ops.len(), how));
+                        ops.push(MultiStep::Write(op));
+                    }
+                    // A write that is invalid for the leader's clock: Redis reports such
+                    // errors in place, inside the EXEC reply.
+                    Err(frame) => plan.push(Plan::Failed(frame)),
+                }
+            } else {
+                plan.push(Plan::Local(cmd));
+            }
+        }
+        let mut logged: Vec<Reply> = Vec::new();
+        if !ops.is_empty() || !watched.is_empty() {
+            let multi = MultiOp { ops, watched };
+            let op = WriteOp::Multi(multi);
+            let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
+            if common_slot(&keys).is_none() {
+                return err("CROSSSLOT Keys in request don't hash to the same slot");
+            }
+            match self.propose(op, now).await {
+                Ok(Ok(Reply::Array(replies))) => logged = replies,
+                Ok(Ok(Reply::NullArray)) => return Frame::NullArray,
+                Ok(Ok(other)) => return other.into_frame(resp3),
+                Ok(Err(e)) => return err(e.to_string()),
+                Err(frame) => return frame,
+            }
+        }
+        let mut out = Vec::with_capacity(plan.len());
+        for step in plan {
+            out.push(match step {
+                Plan::Logged(i, how) => keyspace_result(
+                    Ok(reshape(logged.get(i).cloned().unwrap_or(Reply::Nil), how)),
+                    resp3,
+                ),
+                Plan::Failed(frame) => frame,
+                Plan::Local(cmd) => Box::pin(self.run(session, cmd)).await,
+            });
+        }
+        Frame::Array(out)
+    }
+
+    /// `WATCH`: records each key's version as of a linearizable read on its group's leader.
+    pub(super) async fn watch(&self, session: &mut Session, keys: Vec<Bytes>) -> Frame {
+        for key in keys {
+            let group = match self.route(std::slice::from_ref(&key), false).await {
+                Ok(Route::Leader(group, slot)) => {
+                    if let Err(frame) = self.confirm(group, slot).await {
+                        return frame;
+                    }
+                    group
+                }
+                Ok(_) => unreachable!("watch routes to leaders"),
+                Err(frame) => return frame,
+            };
+            let Ok(state) = group.state.read() else {
+                return err("ERR internal error: state machine lock poisoned");
+            };
+            session.watched.push(WatchedKey {
+                version: state.keyspace.version(crate::clock::now_ms(), &key),
+                watched_at_index: state.last_applied.map_or(0, |l| l.index),
+                key,
+            });
+        }
+        Frame::ok()
+    }
+}
