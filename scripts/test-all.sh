@@ -6,7 +6,8 @@
 #   3. one release build shared by every stage below
 #   4. cargo test --release: unit tests and the multi-process integration tests
 #   5. pytest tests/clients: redis-py RedisCluster (RESP2+RESP3) and redis-cli -c
-#   6. model/check.sh: the TLA+ model with TLC (installs TLC itself)
+#   6. scripts/torture.sh ci: fault injection against real processes (unsafe build must fail)
+#   7. model/check.sh: the TLA+ model with TLC (installs TLC itself)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ step "installing test tools"
 need_apt=()
 command -v redis-cli >/dev/null || need_apt+=(redis-tools)
 command -v strace >/dev/null || need_apt+=(strace)
+command -v ip >/dev/null || need_apt+=(iproute2)       # torture suite: network namespaces
+command -v nft >/dev/null || need_apt+=(nftables)      # torture suite: partitions
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -36,6 +39,9 @@ cargo test --release -- --test-threads 2
 
 step "client compatibility (redis-py, redis-cli)"
 SLOTRAFT_SERVER="$PWD/target/release/slotraft-server" python3 -m pytest -q tests/clients
+
+step "torture suite (faults, linearizability; the unsafe-ack build must fail)"
+scripts/torture.sh ci
 
 if [ -x model/check.sh ]; then
     step "TLA+ model (TLC)"

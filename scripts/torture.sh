@@ -38,7 +38,7 @@ ci)
 
     # 2. Each fault family, briefly; any anomaly fails.
     "$bin/slotraft-torture" suite --server "$bin/slotraft-server" \
-        --families crash,pause,partition,transfer --duration "${TORTURE_SECS:-25}" \
+        --families crash,pause,partition,transfer --duration "${TORTURE_SECS:-25}" --quiet 2 --hold 4 \
         --workloads "$workloads" --out "$out/ci"
     ;;
 soak)

@@ -1,8 +1,8 @@
 //! The nemesis: injects faults on a schedule while the clients run, and heals them.
 //!
-//! Each cycle waits a quiet period, picks one of the enabled faults at random, applies it,
-//! holds it, and undoes it; every start and stop goes into the history (for the per-fault
-//! availability figures). Faults:
+//! Each cycle waits a quiet period, takes the next of the enabled faults (each in turn, in a
+//! random order per round), applies it, holds it, and undoes it; every start and stop goes into
+//! the history (for the per-fault availability figures). Faults:
 //!
 //! | fault | what | undo |
 //! |---|---|---|
@@ -99,6 +99,7 @@ pub async fn run(
         tokio::time::sleep_until(end).await;
         return cluster;
     }
+    let mut round: Vec<Fault> = Vec::new();
     loop {
         let quiet = schedule.quiet.mul_f64(rng.gen_range(0.5..=1.0));
         if Instant::now() + quiet + schedule.hold > end {
@@ -106,7 +107,13 @@ pub async fn run(
             return cluster;
         }
         tokio::time::sleep(quiet).await;
-        let fault = *faults.choose(&mut rng).expect("non-empty");
+        // Every enabled fault in turn, in a fresh random order each round, so that even a
+        // short run exercises each of them.
+        if round.is_empty() {
+            round = faults.clone();
+            round.shuffle(&mut rng);
+        }
+        let fault = round.pop().expect("refilled above");
         let hold_until = Instant::now() + schedule.hold;
         let (undo, detail) = match apply(&mut cluster, fault, &mut rng, hold_until).await {
             Ok(x) => x,

@@ -256,7 +256,7 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<RunSummary> {
     )?;
     std::fs::write(
         opts.out.join("report.md"),
-        report_markdown(&[summary.clone()]),
+        report_markdown(std::slice::from_ref(&summary)),
     )?;
     if summary.valid && !opts.keep_data {
         let _ = std::fs::remove_dir_all(&data);
