@@ -371,7 +371,10 @@ fn leader_terms(cluster: &Cluster, groups: u32) -> BTreeMap<u32, u64> {
                 let mut c = AdminClient::connect(format!("http://127.0.0.1:{}", n.grpc_port))
                     .await
                     .ok()?;
-                c.status(StatusRequest {}).await.ok().map(|r| r.into_inner())
+                c.status(StatusRequest {})
+                    .await
+                    .ok()
+                    .map(|r| r.into_inner())
             });
             for g in status.map(|s| s.groups).unwrap_or_default() {
                 if g.state == "Leader" {
