@@ -253,7 +253,10 @@ def flat_map(items):
 
 class Metadata:
     def __init__(self, port):
-        import redis  # redis-py
+        try:
+            import redis  # redis-py
+        except ImportError:
+            sys.exit("gen-command-table.py needs redis-py: pip install redis")
 
         self.conn = redis.Connection(host="127.0.0.1", port=port, protocol=2)
         self.conn.connect()

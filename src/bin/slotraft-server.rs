@@ -3,13 +3,11 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Parser;
 use slotraft::config::{Args, Config};
 use slotraft::node::{self, Faults};
 use slotraft::server::dispatch::Context;
-use slotraft::server::stats::ServerStats;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

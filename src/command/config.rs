@@ -94,3 +94,16 @@ pub(crate) fn parse_sync(_: &mut Parse<'_>) -> Result<Command, CommandError> {
 pub(crate) fn parse_psync(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     parse_sync(p)
 }
+
+/// `WAIT numreplicas timeout`: slotraft acknowledges a write only once a quorum of its group
+/// has it durably, so there is nothing to wait for; the reply is how many replicas besides the
+/// leader every acknowledged write has reached at least (quorum − 1).
+pub(crate) fn parse_wait(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    let _replicas = p.next_int()?;
+    let timeout = p.next_int()?;
+    p.finish()?;
+    if timeout < 0 {
+        return Err(CommandError::Invalid("ERR timeout is negative"));
+    }
+    Ok(Command::Wait)
+}

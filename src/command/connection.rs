@@ -91,3 +91,10 @@ pub(crate) fn parse_readwrite(p: &mut Parse<'_>) -> Result<Command, CommandError
     p.finish()?;
     Ok(Command::ReadWrite)
 }
+
+/// `ASKING`: a client following `-ASK` sends it; slotraft never answers `-ASK` (slots move
+/// with their whole Raft group), so it only acknowledges.
+pub(crate) fn parse_asking(p: &mut Parse<'_>) -> Result<Command, CommandError> {
+    p.finish()?;
+    Ok(Command::Asking)
+}

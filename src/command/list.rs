@@ -189,8 +189,12 @@ pub(crate) fn parse_rpoplpush(p: &mut Parse<'_>) -> Result<Command, CommandError
     }))
 }
 
-/// `numkeys key [key …]` as `LMPOP`, `ZMPOP` and `SINTERCARD` read it.
-pub(crate) fn numkeys(p: &mut Parse<'_>) -> Result<Vec<bytes::Bytes>, CommandError> {
+/// `numkeys key [key …]` as `LMPOP`, `ZMPOP` and `SINTERCARD` read it. Too large a count is
+/// a syntax error for the pops and its own error for `SINTERCARD`, as in Redis.
+pub(crate) fn numkeys(
+    p: &mut Parse<'_>,
+    too_many: CommandError,
+) -> Result<Vec<bytes::Bytes>, CommandError> {
     let n = p.next_int()?;
     if n <= 0 {
         return Err(CommandError::Invalid(
@@ -198,9 +202,9 @@ pub(crate) fn numkeys(p: &mut Parse<'_>) -> Result<Vec<bytes::Bytes>, CommandErr
         ));
     }
     if n as usize > p.remaining() {
-        return Err(CommandError::Syntax);
+        return Err(too_many);
     }
-    Ok((0..n).map(|_| p.next_bytes()).collect::<Result<_, _>>()?)
+    (0..n).map(|_| p.next_bytes()).collect()
 }
 
 /// `[COUNT count]` after `LMPOP`/`ZMPOP`'s direction.
@@ -223,7 +227,7 @@ pub(crate) fn mpop_count(p: &mut Parse<'_>) -> Result<usize, CommandError> {
 
 /// `LMPOP numkeys key [key …] LEFT|RIGHT [COUNT count]`.
 pub(crate) fn parse_lmpop(p: &mut Parse<'_>) -> Result<Command, CommandError> {
-    let keys = numkeys(p)?;
+    let keys = numkeys(p, CommandError::Syntax)?;
     let end = end(p)?;
     let count = mpop_count(p)?;
     Ok(Command::Write(WriteOp::LMPop { keys, end, count }))

@@ -9,8 +9,10 @@
 //! table), then the command's own parser.
 //!
 //! One file per command family (`connection`, `server`, `cluster`, `string`, `keyspace`) holds
-//! that family's argument types and parsers; `table` lists every supported command with its
-//! metadata and parser. Commands Redis has and we do not are `CommandError::UnknownCommand`.
+//! that family's argument types and parsers; `parsers` names each command's parser as the
+//! generated table refers to it; `table` holds every supported command's metadata (generated
+//! from redis-server 7.0.15 for the names in `table/commands.txt`) and the look-ups. Commands
+//! Redis has and we do not are `CommandError::UnknownCommand`.
 
 pub mod client;
 pub mod cluster;
@@ -33,13 +35,13 @@ pub mod zset;
 
 use bytes::Bytes;
 
-pub use client::{ClientAttr, ClientSub, KillFilter};
+pub use client::{ClientSub, KillFilter};
 pub use cluster::ClusterSub;
 pub use config::ConfigSub;
 pub use error::CommandError;
 pub use keyspace::{ExpireCondition, TimeUnit};
 pub use parse::Parse;
-pub use server::CommandSub;
+pub use server::{CommandSub, ListFilter};
 pub use spec::CommandSpec;
 pub use string::{GetExOption, SetArgs, SetCondition, SetExpiry};
 
@@ -181,6 +183,10 @@ pub enum Command {
     Config(ConfigSub),
     /// `TIME`.
     Time,
+    /// `ASKING`.
+    Asking,
+    /// `WAIT numreplicas timeout`.
+    Wait,
 }
 
 impl Command {
@@ -261,6 +267,8 @@ impl Command {
             Command::Client(sub) => sub.name(),
             Command::Config(sub) => sub.name(),
             Command::Time => "time",
+            Command::Asking => "asking",
+            Command::Wait => "wait",
         }
     }
 
@@ -294,6 +302,8 @@ impl Command {
             | Command::Client(_)
             | Command::Config(_)
             | Command::Time
+            | Command::Asking
+            | Command::Wait
             | Command::Ping(_)
             | Command::Echo(_)
             | Command::Hello { .. }
@@ -335,7 +345,9 @@ impl Command {
             | Command::Auth { .. }
             | Command::Client(_)
             | Command::Config(_)
-            | Command::Time => false,
+            | Command::Time
+            | Command::Asking
+            | Command::Wait => false,
             Command::Ping(_)
             | Command::Echo(_)
             | Command::Hello { .. }

@@ -8,6 +8,17 @@ use bytes::Bytes;
 use super::parse::Parse;
 use super::{Command, CommandError};
 
+/// Which names `COMMAND LIST FILTERBY` keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListFilter {
+    /// `MODULE name`: commands of a loaded module (we load none: always empty).
+    Module(Bytes),
+    /// `ACLCAT category`: commands in the ACL category (name without `@`, any case).
+    AclCategory(Bytes),
+    /// `PATTERN glob`: names matching the glob, any case (`cluster|*`).
+    Pattern(Bytes),
+}
+
 /// The forms of `COMMAND`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandSub {
@@ -19,8 +30,8 @@ pub enum CommandSub {
     Info(Vec<Bytes>),
     /// `COMMAND DOCS [name …]`: docs of the named commands (all when none are named).
     Docs(Vec<Bytes>),
-    /// `COMMAND LIST`: every command name (the `FILTERBY` forms are not supported).
-    List,
+    /// `COMMAND LIST [FILTERBY MODULE|ACLCAT|PATTERN x]`: command and subcommand names.
+    List(Option<ListFilter>),
     /// `COMMAND GETKEYS command [arg …]`: the keys of the given command line.
     GetKeys(Vec<Bytes>),
     /// `COMMAND HELP`.
@@ -35,7 +46,7 @@ impl CommandSub {
             CommandSub::Count => "command|count",
             CommandSub::Info(_) => "command|info",
             CommandSub::Docs(_) => "command|docs",
-            CommandSub::List => "command|list",
+            CommandSub::List(_) => "command|list",
             CommandSub::GetKeys(_) => "command|getkeys",
             CommandSub::Help => "command|help",
         }
@@ -84,13 +95,25 @@ pub(crate) fn parse_command_docs(p: &mut Parse<'_>) -> Result<Command, CommandEr
     Ok(Command::Command(CommandSub::Docs(p.rest())))
 }
 
-/// `COMMAND LIST`. Redis also takes `FILTERBY MODULE|ACLCAT|PATTERN x`; we reject every
-/// argument with Redis' reply for a malformed filter rather than ignore a filter silently.
+/// `COMMAND LIST`: Redis accepts exactly one `FILTERBY <type> <value>`, the type in any case;
+/// anything else after `LIST` is a syntax error.
 pub(crate) fn parse_command_list(p: &mut Parse<'_>) -> Result<Command, CommandError> {
-    if p.remaining() > 0 {
-        return Err(CommandError::Syntax);
-    }
-    Ok(Command::Command(CommandSub::List))
+    let filter = match p.rest().as_slice() {
+        [] => None,
+        [filterby, kind, value] if filterby.eq_ignore_ascii_case(b"filterby") => {
+            Some(if kind.eq_ignore_ascii_case(b"module") {
+                ListFilter::Module(value.clone())
+            } else if kind.eq_ignore_ascii_case(b"aclcat") {
+                ListFilter::AclCategory(value.clone())
+            } else if kind.eq_ignore_ascii_case(b"pattern") {
+                ListFilter::Pattern(value.clone())
+            } else {
+                return Err(CommandError::Syntax);
+            })
+        }
+        _ => return Err(CommandError::Syntax),
+    };
+    Ok(Command::Command(CommandSub::List(filter)))
 }
 
 pub(crate) fn parse_command_getkeys(p: &mut Parse<'_>) -> Result<Command, CommandError> {

@@ -131,7 +131,10 @@ pub(crate) fn parse_sdiffstore(p: &mut Parse<'_>) -> Result<Command, CommandErro
 
 /// `SINTERCARD numkeys key [key …] [LIMIT limit]`.
 pub(crate) fn parse_sintercard(p: &mut Parse<'_>) -> Result<Command, CommandError> {
-    let keys = numkeys(p)?;
+    let keys = numkeys(
+        p,
+        CommandError::Invalid("ERR Number of keys can't be greater than number of args"),
+    )?;
     let mut limit = 0;
     while let Some(option) = p.next_option() {
         match option.as_str() {

@@ -4,8 +4,9 @@
 //! Cluster clients build their routing from this metadata: redis-py and go-redis read the key
 //! positions from `COMMAND` (INFO) to find which argument to hash, redis-cli 7 reads `COMMAND
 //! DOCS` for its hints. So the values and the reply layout follow Redis 7.0.15 field by field,
-//! including the order of flags and categories and which parts are sets. The data itself lives
-//! in `table`; this file holds the shapes and how they become frames.
+//! including the order of flags and categories and which parts are sets. The data itself is
+//! generated from redis-server 7.0.15 into `table/generated.rs` (`scripts/gen-command-table.py`),
+//! written with the builders below; this file holds the shapes and how they become frames.
 
 use super::parse::Parse;
 use super::{Command, CommandError};

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::spec::{
     BeginSearch, CommandFlag as Flag, CommandSpec, FindKeys, KeySpec, KeySpecFlag as Key,
 };
-use super::CommandError;
+use super::{CommandError, ListFilter};
 
 mod generated;
 
@@ -81,6 +81,109 @@ pub(crate) fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandErr
     Ok(spec)
 }
 
+/// `COMMAND LIST [FILTERBY …]`: every command's full name followed by its subcommands' (as
+/// Redis' `commandListWithFilter` walks them), those the filter keeps.
+pub fn list(filter: Option<&ListFilter>) -> Vec<&'static str> {
+    let keep = |spec: &CommandSpec| match filter {
+        None => true,
+        // No modules are ever loaded.
+        Some(ListFilter::Module(_)) => false,
+        Some(ListFilter::AclCategory(name)) => spec
+            .acl_categories
+            .iter()
+            .any(|c| c.name().as_bytes()[1..].eq_ignore_ascii_case(name)),
+        Some(ListFilter::Pattern(pattern)) => glob_match(pattern, spec.name.as_bytes()),
+    };
+    COMMANDS
+        .iter()
+        .flat_map(|spec| std::iter::once(spec).chain(spec.subcommands))
+        .filter(|spec| keep(spec))
+        .map(|spec| spec.name)
+        .collect()
+}
+
+/// Redis' `stringmatchlen` with `nocase`: `*`, `?`, `[…]` (with `^` and ranges) and `\`
+/// escapes, ASCII case ignored.
+fn glob_match(pattern: &[u8], string: &[u8]) -> bool {
+    let lower = |b: u8| b.to_ascii_lowercase();
+    let (mut p, mut s) = (0, 0);
+    while p < pattern.len() {
+        match pattern[p] {
+            b'*' => {
+                while pattern.get(p + 1) == Some(&b'*') {
+                    p += 1;
+                }
+                if p + 1 == pattern.len() {
+                    return true;
+                }
+                return (s..=string.len())
+                    .any(|from| glob_match(&pattern[p + 1..], &string[from..]));
+            }
+            b'?' => {
+                if s >= string.len() {
+                    return false;
+                }
+                s += 1;
+            }
+            b'[' => {
+                let Some(&c) = string.get(s) else {
+                    return false;
+                };
+                p += 1;
+                let not = pattern.get(p) == Some(&b'^');
+                if not {
+                    p += 1;
+                }
+                let mut matched = false;
+                loop {
+                    match pattern.get(p) {
+                        None => {
+                            p -= 1; // Unterminated: Redis stops at the last character.
+                            break;
+                        }
+                        Some(b']') => break,
+                        Some(b'\\') if p + 1 < pattern.len() => {
+                            p += 1;
+                            matched |= pattern[p] == c;
+                        }
+                        Some(&start)
+                            if pattern.get(p + 1) == Some(&b'-') && p + 2 < pattern.len() =>
+                        {
+                            let (mut lo, mut hi) = (lower(start), lower(pattern[p + 2]));
+                            if lo > hi {
+                                std::mem::swap(&mut lo, &mut hi);
+                            }
+                            p += 2;
+                            matched |= (lo..=hi).contains(&lower(c));
+                        }
+                        Some(&other) => matched |= lower(other) == lower(c),
+                    }
+                    p += 1;
+                }
+                if matched == not {
+                    return false;
+                }
+                s += 1;
+            }
+            b'\\' if p + 1 < pattern.len() => {
+                p += 1;
+                if string.get(s).map(|&c| lower(c)) != Some(lower(pattern[p])) {
+                    return false;
+                }
+                s += 1;
+            }
+            other => {
+                if string.get(s).map(|&c| lower(c)) != Some(lower(other)) {
+                    return false;
+                }
+                s += 1;
+            }
+        }
+        p += 1;
+    }
+    s == string.len()
+}
+
 /// `COMMAND GETKEYS`: the keys of the command line `args` (name first), as Redis 7.0 finds them.
 /// Checks, in Redis' order: the command exists, it has keys at all, the argument count fits its
 /// arity; then the keys, which must not be missing unless the command allows that.
@@ -112,13 +215,42 @@ fn has_keys(spec: &CommandSpec) -> bool {
         || generic_getkeys(spec.name).is_some()
 }
 
+/// Redis' `migrateGetKeys`: the key at 3, or with `KEYS` (searched from 6, skipping the values
+/// of `AUTH` and `AUTH2`) everything after it, which needs an empty key at 3.
+fn migrate_key_positions(args: &[Bytes]) -> Vec<usize> {
+    let (mut first, mut num) = (3, 1);
+    let mut i = 6;
+    while i < args.len() {
+        let arg = &args[i];
+        if arg.eq_ignore_ascii_case(b"keys") {
+            if !args[3].is_empty() {
+                return Vec::new();
+            }
+            first = i + 1;
+            num = args.len() - first;
+            break;
+        }
+        if arg.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if arg.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        }
+        i += 1;
+    }
+    (first..first + num).collect()
+}
+
 /// The positions in `args` (name at 0) of the keys of a command line that fits `spec`'s arity,
 /// as Redis' `getKeysFromCommandWithSpecs` finds them: through the key specs, and when they do
 /// not fit the arguments, through the command's own key-finding function (`genericGetKeys` for
-/// the commands of `GENERIC_GETKEYS`), else none.
+/// the commands of `GENERIC_GETKEYS`, `migrateGetKeys`), else none. (`SORT`'s `sortGetKeys` is
+/// not reproduced: `SORT … STORE` finds only the first key.)
 pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
     if let Some(positions) = positions_from_specs(spec.key_specs, args) {
         return positions;
+    }
+    if spec.name == "migrate" {
+        return migrate_key_positions(args);
     }
     match generic_getkeys(spec.name) {
         Some(proc) => proc.positions(args),
@@ -128,7 +260,7 @@ pub(crate) fn key_positions(spec: &CommandSpec, args: &[Bytes]) -> Vec<usize> {
 
 /// Redis' `getKeysUsingKeySpecs`: every spec that is not `not_key`, in order; `None` when one
 /// does not fit the arguments (Redis' `invalid_spec`). A keyword spec whose keyword is absent
-/// contributes nothing. (Redis skips the specs when one is `variable_flags` and asks the
+/// contributes nothing, an `incomplete` one that applied fails the search. (Redis skips the specs when one is `variable_flags` and asks the
 /// command's function instead; the only such spec we have, `SET`'s, gives the same key.)
 fn positions_from_specs(specs: &[KeySpec], args: &[Bytes]) -> Option<Vec<usize>> {
     let argc = args.len() as i64;
@@ -188,6 +320,11 @@ fn positions_from_specs(specs: &[KeySpec], args: &[Bytes]) -> Option<Vec<usize>>
         while i <= last {
             positions.push(i as usize);
             i += step;
+        }
+        // An `incomplete` spec that applied makes the whole search fail (after its bounds
+        // check, as Redis does): the command's own function knows better.
+        if spec.flags.contains(&Key::Incomplete) {
+            return None;
         }
     }
     Some(positions)

@@ -252,8 +252,31 @@ fn command_subcommands() {
         ok(&["command", "COUNT"]),
         Command::Command(CommandSub::Count)
     );
-    assert_eq!(ok(&["command", "list"]), Command::Command(CommandSub::List));
+    assert_eq!(
+        ok(&["command", "list"]),
+        Command::Command(CommandSub::List(None))
+    );
+    assert_eq!(
+        ok(&["command", "list", "FilterBy", "AclCat", "string"]),
+        Command::Command(CommandSub::List(Some(ListFilter::AclCategory(
+            "string".into()
+        ))))
+    );
+    assert_eq!(
+        ok(&["command", "list", "filterby", "pattern", "c*"]),
+        Command::Command(CommandSub::List(Some(ListFilter::Pattern("c*".into()))))
+    );
+    assert_eq!(
+        ok(&["command", "list", "filterby", "module", "m"]),
+        Command::Command(CommandSub::List(Some(ListFilter::Module("m".into()))))
+    );
     fails(&["command", "list", "x"], SYNTAX);
+    fails(&["command", "list", "filterby", "nosuch", "x"], SYNTAX);
+    fails(&["command", "list", "filterby", "pattern"], SYNTAX);
+    fails(
+        &["command", "list", "filterby", "pattern", "a", "b"],
+        SYNTAX,
+    );
     assert_eq!(ok(&["command", "help"]), Command::Command(CommandSub::Help));
     assert_eq!(
         ok(&["command", "info"]),

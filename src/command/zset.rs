@@ -68,7 +68,7 @@ pub(crate) fn parse_zadd(p: &mut Parse<'_>) -> Result<Command, CommandError> {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return Err(CommandError::Invalid(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -343,7 +343,7 @@ pub(crate) fn parse_zpopmax(p: &mut Parse<'_>) -> Result<Command, CommandError> 
 
 /// `ZMPOP numkeys key [key …] MIN|MAX [COUNT count]`.
 pub(crate) fn parse_zmpop(p: &mut Parse<'_>) -> Result<Command, CommandError> {
-    let keys = super::list::numkeys(p)?;
+    let keys = super::list::numkeys(p, CommandError::Syntax)?;
     let max = match p.next_option().as_deref() {
         Some("MIN") => false,
         Some("MAX") => true,

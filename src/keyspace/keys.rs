@@ -149,15 +149,12 @@ impl Keyspace {
     /// visiting about `count` keys; `next` is 0 at the end.
     pub fn scan(&self, now: u64, args: &ScanArgs) -> (u64, Vec<Bytes>) {
         let mut keys = Vec::new();
-        let mut visited = 0;
-        let mut iter = self.items.range(ScanKey::at(args.cursor)..);
-        for (k, item) in iter.by_ref() {
+        for (visited, (k, item)) in self.items.range(ScanKey::at(args.cursor)..).enumerate() {
             if visited >= args.count.max(1) {
                 // Continue at this key's position (keys sharing its hash are revisited, which
                 // SCAN allows; none are skipped).
                 return (k.hash, keys);
             }
-            visited += 1;
             if !item.is_live(now)
                 || args.kind.is_some_and(|t| t != item.value.kind())
                 || args

@@ -262,10 +262,9 @@ impl Keyspace {
             return None;
         }
         let index = self.index;
-        self.get_item_mut(key).map(|item| {
-            item.version = index;
-            item
-        })
+        let item = self.get_item_mut(key)?;
+        item.version = index;
+        Some(item)
     }
 
     /// Stores a value under `key`, replacing what was there (and its deadline).

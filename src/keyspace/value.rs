@@ -136,4 +136,11 @@ accessor!(as_list, as_list_mut, List, VecDeque<Bytes>);
 accessor!(as_hash, as_hash_mut, Hash, HashValue);
 accessor!(as_set, as_set_mut, Set, SetValue);
 accessor!(as_zset, as_zset_mut, ZSet, ZSet);
-accessor!(as_string, as_string_mut, String, Bytes);
+impl Value {
+    pub(crate) fn as_string(&self) -> &Bytes {
+        match self {
+            Value::String(v) => v,
+            other => unreachable!("{:?} is not a String", other.kind()),
+        }
+    }
+}

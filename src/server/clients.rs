@@ -16,23 +16,21 @@ pub struct ClientInfo {
     pub addr: SocketAddr,
     pub laddr: Option<SocketAddr>,
     pub name: String,
-    pub lib_name: String,
-    pub lib_ver: String,
     pub created: Instant,
     pub last_command_at: Instant,
     pub last_command: &'static str,
     pub resp: u8,
     pub multi: i64,
-    pub watch: usize,
     pub user: String,
 }
 
 impl ClientInfo {
-    /// One line of `CLIENT LIST` / the reply of `CLIENT INFO`, fields in Redis 7.0's order.
+    /// One line of `CLIENT LIST` / the reply of `CLIENT INFO`, fields in Redis 7.0's order (`fd`, buffer and memory
+    /// figures are placeholders: tokio owns the sockets and buffers).
     pub fn line(&self) -> String {
         let now = Instant::now();
         format!(
-            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi={} watch={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr.map(|a| a.to_string()).unwrap_or_default(),
@@ -40,12 +38,9 @@ impl ClientInfo {
             now.duration_since(self.created).as_secs(),
             now.duration_since(self.last_command_at).as_secs(),
             self.multi,
-            self.watch,
-            self.last_command.replace('|', "|"),
+            self.last_command,
             self.user,
             self.resp,
-            self.lib_name,
-            self.lib_ver,
         )
     }
 }

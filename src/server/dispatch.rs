@@ -63,8 +63,6 @@ pub struct Session {
     /// Set by `READONLY`: reads may be served by followers.
     pub readonly: bool,
     pub name: Option<Bytes>,
-    pub lib_name: Option<Bytes>,
-    pub lib_ver: Option<Bytes>,
     /// False until `AUTH` succeeds, when a password is required.
     pub authenticated: bool,
     /// Commands queued since `MULTI`.
@@ -84,8 +82,6 @@ impl Session {
             protocol: Protocol::Resp2,
             readonly: false,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             authenticated: false,
             multi: None,
             watched: Vec::new(),
@@ -110,14 +106,11 @@ impl Session {
             addr: self.peer,
             laddr: self.local,
             name: text(&self.name),
-            lib_name: text(&self.lib_name),
-            lib_ver: text(&self.lib_ver),
             created: self.created,
             last_command_at: std::time::Instant::now(),
             last_command: self.last_command,
             resp: if self.resp3() { 3 } else { 2 },
             multi: self.multi.as_ref().map_or(-1, |t| t.steps.len() as i64),
-            watch: self.watched.len(),
             user: "default".into(),
         }
     }
@@ -159,17 +152,19 @@ pub(super) fn reshape(reply: Reply, how: Option<ReplyAs>) -> Reply {
     }
 }
 
-/// What a read produced, or why it could not run here.
+/// Why a read could not run here.
 enum ReadError {
+    /// The reply to send (`TRYAGAIN` when leadership cannot be confirmed).
     Route(Frame),
+    /// openraft says another node leads (or is taking over): route again.
+    NotLeader,
 }
 
 /// A command that may run without `AUTH` when a password is set (Redis' `no-auth` flag).
-fn allowed_before_auth(cmd: &Command) -> bool {
-    matches!(
-        cmd,
-        Command::Auth { .. } | Command::Hello { .. } | Command::Quit
-    )
+fn allowed_before_auth(name: &[u8]) -> bool {
+    [&b"auth"[..], b"hello", b"quit"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
 }
 
 impl Context {
@@ -228,21 +223,8 @@ impl Context {
     }
 
     pub async fn execute(&self, session: &mut Session, args: Vec<Bytes>) -> Outcome {
-        let parsed = Command::parse_named(&args);
-        let (name, cmd) = match parsed {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                if let Some(tx) = session.multi.as_mut() {
-                    // Redis refuses the whole transaction at EXEC after a queuing error.
-                    tx.failed = true;
-                }
-                return reply(err(e.to_string()));
-            }
-        };
-        self.stats.count_command(name);
-        session.last_command = name;
         if !session.authenticated
-            && !allowed_before_auth(&cmd)
+            && !allowed_before_auth(args.first().map(|a| a.as_ref()).unwrap_or_default())
             && self.requirepass.read().map(|p| p.is_some()).unwrap_or(true)
         {
             if let Some(tx) = session.multi.as_mut() {
@@ -251,18 +233,24 @@ impl Context {
             return reply(err("NOAUTH Authentication required."));
         }
         if session.multi.is_some() {
-            if let Some(frame) = self.queue(session, cmd.clone()) {
+            if let Some(frame) = self.queue(session, &args) {
                 return reply(frame);
             }
-            if matches!(cmd, Command::Exec | Command::Discard) {
-                return reply(self.exec_or_discard(session, &cmd).await);
-            }
         }
+        let (name, cmd) = match Command::parse_named(&args) {
+            Ok(parsed) => parsed,
+            Err(e) => return reply(err(e.to_string())),
+        };
+        self.stats.count_command(name);
+        session.last_command = name;
         match cmd {
             Command::Quit => Outcome {
                 frame: Frame::ok(),
                 close: true,
             },
+            Command::Exec | Command::Discard if session.multi.is_some() => {
+                reply(self.exec_or_discard(session, &cmd).await)
+            }
             other => reply(self.run(session, other).await),
         }
     }
@@ -307,6 +295,14 @@ impl Context {
                     Err(frame) => frame,
                 }
             }
+            Command::Asking => Frame::ok(),
+            Command::Wait => Frame::Integer(
+                self.registry
+                    .groups()
+                    .map(|g| (g.spec.members.len() / 2) as i64)
+                    .min()
+                    .unwrap_or(0),
+            ),
             Command::Select(0) => Frame::ok(),
             Command::Select(_) => err("ERR SELECT is not allowed in cluster mode"),
             Command::ReadOnly => {
@@ -514,19 +510,9 @@ impl Context {
     pub(super) async fn read(&self, session: &Session, mut op: ReadOp) -> Frame {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         op.reseed(rand::random());
-        let route = match self.route(&keys, session.readonly).await {
-            Ok(route) => route,
+        let group = match self.confirmed_route(&keys, session.readonly).await {
+            Ok(group) => group,
             Err(frame) => return frame,
-        };
-        let group = match route {
-            Route::Leader(group, slot) => {
-                if let Err(ReadError::Route(frame)) = self.confirm_read(group, slot).await {
-                    return frame;
-                }
-                group
-            }
-            Route::Follower(group, _) => group,
-            _ => unreachable!("route() returns only Leader or Follower"),
         };
         let state = match group.state.read() {
             Ok(state) => state,
@@ -538,27 +524,42 @@ impl Context {
         )
     }
 
-    /// `confirm_read` with the reply to send when it fails.
-    pub(super) async fn confirm(&self, group: &Group, slot: u16) -> Result<(), Frame> {
-        self.confirm_read(group, slot)
-            .await
-            .map_err(|ReadError::Route(frame)| frame)
+    /// The group that may serve a read of `keys` here: a follower when `allow_follower`
+    /// (`READONLY`), else this node as leader with its leadership confirmed by a quorum
+    /// (ReadIndex). While openraft says another node should lead but this node's own view
+    /// does not yet name it (a leadership transfer in flight), it waits instead of redirecting,
+    /// so two nodes never bounce a client between them.
+    pub(super) async fn confirmed_route(
+        &self,
+        keys: &[Bytes],
+        allow_follower: bool,
+    ) -> Result<&Group, Frame> {
+        let deadline = tokio::time::Instant::now() + self.leader_wait;
+        loop {
+            match self.route(keys, allow_follower).await? {
+                Route::Leader(group, _) => match self.confirm_read(group).await {
+                    Ok(()) => return Ok(group),
+                    Err(ReadError::Route(frame)) => return Err(frame),
+                    Err(ReadError::NotLeader) if tokio::time::Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(ReadError::NotLeader) => return Err(cluster_down(group.id())),
+                },
+                Route::Follower(group, _) => return Ok(group),
+                _ => unreachable!("route() returns only Leader or Follower"),
+            }
+        }
     }
 
     /// ReadIndex: confirms with a quorum that this node still leads, then waits until the
     /// state machine has applied everything committed at that moment. openraft batches the
     /// confirmations of concurrent readers into shared heartbeat rounds.
-    async fn confirm_read(&self, group: &Group, slot: u16) -> Result<(), ReadError> {
+    async fn confirm_read(&self, group: &Group) -> Result<(), ReadError> {
         let confirm = group.raft.ensure_linearizable(ReadPolicy::ReadIndex);
         match tokio::time::timeout(self.write_timeout, confirm).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f)))) => {
-                Err(ReadError::Route(
-                    match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
-                        Some(node) => err(format!("MOVED {slot} {}", node.resp)),
-                        None => cluster_down(group.id()),
-                    },
-                ))
+            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(_)))) => {
+                Err(ReadError::NotLeader)
             }
             Ok(Err(e)) => Err(ReadError::Route(err(format!(
                 "TRYAGAIN cannot confirm leadership of slot group {}: {e}",
@@ -596,7 +597,7 @@ impl Context {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
-            let (group, slot) = match self.route(&keys, false).await {
+            let (group, _slot) = match self.route(&keys, false).await {
                 Ok(Route::Leader(group, slot)) => (group, slot),
                 Ok(_) => unreachable!("writes never route to followers"),
                 Err(frame) => return Err(frame),
@@ -622,19 +623,18 @@ impl Context {
             };
             match tokio::time::timeout(self.write_timeout, proposal).await {
                 Ok(Ok(resp)) => return Ok(resp.data),
-                // Rejected before it was appended: safe to send the client elsewhere.
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                    match f.leader_id.and_then(|id| self.registry.topology().node(id)) {
-                        Some(node) if f.leader_id != Some(self.registry.topology().self_id()) => {
-                            return Err(err(format!("MOVED {slot} {}", node.resp)));
-                        }
-                        // Leaderless for now: wait for an election, then route again.
-                        _ if tokio::time::Instant::now() < deadline => {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            continue;
-                        }
-                        _ => return Err(cluster_down(group.id())),
-                    }
+                // Rejected before it was appended: safe to send the client elsewhere, once
+                // this node's own view names the new leader (`route` reads it). Redirecting on
+                // openraft's hint alone would bounce clients between the old and the new
+                // leader while a transfer is in flight.
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_)))) => {
+                    return Err(cluster_down(group.id()))
                 }
                 Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => {
                     return Err(outcome_unknown(
@@ -814,10 +814,10 @@ fn command_reply(sub: CommandSub) -> Frame {
                 .collect(),
         ),
         CommandSub::Count => Frame::Integer(command::table::all().len() as i64),
-        CommandSub::List => Frame::Array(
-            command::table::all()
-                .iter()
-                .map(|s| Frame::bulk(s.name))
+        CommandSub::List(filter) => Frame::Array(
+            command::table::list(filter.as_ref())
+                .into_iter()
+                .map(Frame::bulk)
                 .collect(),
         ),
         // No names: every command, as Redis 7 does. An unknown name answers nil.

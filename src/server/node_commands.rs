@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::dispatch::{err, Context, Session};
-use crate::command::{ClientAttr, ClientSub, ConfigSub};
+use crate::command::{ClientSub, ConfigSub};
 use crate::keyspace::{glob_match, ScanArgs, WriteOp};
 use crate::registry::Group;
 use crate::resp::Frame;
@@ -49,13 +49,6 @@ impl Context {
                     format: *b"txt",
                     text: text.into(),
                 }
-            }
-            ClientSub::SetInfo { attr, value } => {
-                match attr {
-                    ClientAttr::LibName => session.lib_name = Some(value),
-                    ClientAttr::LibVer => session.lib_ver = Some(value),
-                }
-                Frame::ok()
             }
             ClientSub::Kill(filter) => {
                 let me = session.id;

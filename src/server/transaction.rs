@@ -11,16 +11,18 @@
 use bytes::Bytes;
 
 use super::dispatch::{err, keyspace_result, reshape, write_op, Context, Session};
-use super::route::{common_slot, Route};
-use crate::command::{Command, ReplyAs};
+use super::route::common_slot;
+use crate::command::{self, Command, ReplyAs};
 use crate::keyspace::{MultiOp, MultiStep, WatchedKey, WriteOp};
 use crate::reply::Reply;
 use crate::resp::Frame;
 
-/// The commands queued since `MULTI`.
+/// The commands queued since `MULTI`, as the client sent them: like Redis, queuing checks only
+/// that the command exists and its arity; the rest (syntax, values) is checked at `EXEC` and
+/// reported in place.
 #[derive(Debug, Default)]
 pub struct Transaction {
-    pub steps: Vec<Command>,
+    pub steps: Vec<Vec<Bytes>>,
     /// A command failed to queue (syntax, arity): `EXEC` answers `EXECABORT`.
     pub failed: bool,
 }
@@ -37,16 +39,26 @@ enum Plan {
 }
 
 impl Context {
-    /// While in `MULTI`: queues `cmd` and returns `+QUEUED` (or an error), or `None` for the
-    /// commands that act at once (`EXEC`, `DISCARD`, `QUIT`).
-    pub(super) fn queue(&self, session: &mut Session, cmd: Command) -> Option<Frame> {
+    /// While in `MULTI`: queues the request and returns `+QUEUED` (or an error), or `None`
+    /// for the commands that act at once (`EXEC`, `DISCARD`, `QUIT`).
+    pub(super) fn queue(&self, session: &mut Session, args: &[Bytes]) -> Option<Frame> {
+        let spec = match command::table::resolve(args) {
+            Ok(spec) => spec,
+            Err(e) => {
+                if let Some(tx) = session.multi.as_mut() {
+                    // Redis refuses the whole transaction at EXEC after a queuing error.
+                    tx.failed = true;
+                }
+                return Some(err(e.to_string()));
+            }
+        };
         let tx = session.multi.as_mut()?;
-        match cmd {
-            Command::Exec | Command::Discard | Command::Quit => None,
-            Command::Multi => Some(err("ERR MULTI calls can not be nested")),
-            Command::Watch(_) => Some(err("ERR WATCH inside MULTI is not allowed")),
-            other => {
-                tx.steps.push(other);
+        match spec.name {
+            "exec" | "discard" | "quit" => None,
+            "multi" => Some(err("ERR MULTI calls can not be nested")),
+            "watch" => Some(err("ERR WATCH inside MULTI is not allowed")),
+            _ => {
+                tx.steps.push(args.to_vec());
                 Some(Frame::Simple("QUEUED".into()))
             }
         }
@@ -67,14 +79,24 @@ impl Context {
     async fn exec(
         &self,
         session: &mut Session,
-        steps: Vec<Command>,
+        steps: Vec<Vec<Bytes>>,
         watched: Vec<WatchedKey>,
     ) -> Frame {
         let now = crate::clock::now_ms();
         let resp3 = session.protocol == crate::resp::Protocol::Resp3;
         let mut ops = Vec::new();
         let mut plan = Vec::new();
-        for cmd in steps {
+        for args in steps {
+            let cmd = match Command::parse_named(&args) {
+                Ok((name, cmd)) => {
+                    self.stats.count_command(name);
+                    cmd
+                }
+                Err(e) => {
+                    plan.push(Plan::Failed(err(e.to_string())));
+                    continue;
+                }
+            };
             if let Command::Read(op) = cmd {
                 plan.push(Plan::Logged(ops.len(), None));
                 ops.push(MultiStep::Read(op));
@@ -145,14 +167,11 @@ impl Context {
     /// `WATCH`: records each key's version as of a linearizable read on its group's leader.
     pub(super) async fn watch(&self, session: &mut Session, keys: Vec<Bytes>) -> Frame {
         for key in keys {
-            let group = match self.route(std::slice::from_ref(&key), false).await {
-                Ok(Route::Leader(group, slot)) => {
-                    if let Err(frame) = self.confirm(group, slot).await {
-                        return frame;
-                    }
-                    group
-                }
-                Ok(_) => unreachable!("watch routes to leaders"),
+            let group = match self
+                .confirmed_route(std::slice::from_ref(&key), false)
+                .await
+            {
+                Ok(group) => group,
                 Err(frame) => return frame,
             };
             let Ok(state) = group.state.read() else {

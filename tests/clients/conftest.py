@@ -56,4 +56,7 @@ def cluster():
     for proc in procs:
         proc.kill()
         proc.wait()
-    shutil.rmtree(tmp, ignore_errors=True)
+    if os.environ.get("SLOTRAFT_KEEP_LOGS"):
+        print(f"node logs kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

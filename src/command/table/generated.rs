@@ -8,14 +8,162 @@
 
 use crate::command::parsers;
 use crate::command::spec::{
-    AclCategory as Acl, Arg, ArgKind, CommandDocs, CommandFlag as Flag, CommandGroup as Group,
-    CommandSpec, DocFlag, KeySpec, KeySpecFlag as Key,
+    AclCategory as Acl, Arg, ArgKind, BeginSearch, CommandDocs, CommandFlag as Flag,
+    CommandGroup as Group, CommandSpec, DocFlag, FindKeys, KeySpec, KeySpecFlag as Key,
 };
 
 /// Every generated top-level command, in `commands.txt` order.
 pub(super) static COMMANDS: &[CommandSpec] = &[
-    PING, ECHO, HELLO, QUIT, SELECT, READONLY, READWRITE, COMMAND, INFO, DBSIZE, CLUSTER, GET, SET,
-    INCR, DECR, INCRBY, DECRBY, MGET, MSET, DEL, EXISTS, EXPIRE, PEXPIRE, TTL, PTTL, PERSIST,
+    PING,
+    ECHO,
+    HELLO,
+    AUTH,
+    QUIT,
+    SELECT,
+    READONLY,
+    READWRITE,
+    ASKING,
+    CLIENT,
+    COMMAND,
+    INFO,
+    DBSIZE,
+    CONFIG,
+    TIME,
+    FLUSHALL,
+    FLUSHDB,
+    WAIT,
+    SYNC,
+    PSYNC,
+    MIGRATE,
+    MOVE,
+    SWAPDB,
+    CLUSTER,
+    MULTI,
+    EXEC,
+    DISCARD,
+    WATCH,
+    UNWATCH,
+    GET,
+    SET,
+    GETEX,
+    GETDEL,
+    GETSET,
+    SETNX,
+    SETEX,
+    PSETEX,
+    MGET,
+    MSET,
+    MSETNX,
+    APPEND,
+    STRLEN,
+    GETRANGE,
+    SETRANGE,
+    INCR,
+    INCRBY,
+    DECR,
+    DECRBY,
+    INCRBYFLOAT,
+    DEL,
+    UNLINK,
+    EXISTS,
+    TOUCH,
+    TYPE,
+    RENAME,
+    RENAMENX,
+    COPY,
+    EXPIRE,
+    PEXPIRE,
+    EXPIREAT,
+    PEXPIREAT,
+    TTL,
+    PTTL,
+    EXPIRETIME,
+    PEXPIRETIME,
+    PERSIST,
+    SCAN,
+    RANDOMKEY,
+    KEYS,
+    HSET,
+    HGET,
+    HMGET,
+    HMSET,
+    HDEL,
+    HEXISTS,
+    HGETALL,
+    HKEYS,
+    HVALS,
+    HLEN,
+    HINCRBY,
+    HINCRBYFLOAT,
+    HSETNX,
+    HSTRLEN,
+    HSCAN,
+    HRANDFIELD,
+    LPUSH,
+    RPUSH,
+    LPUSHX,
+    RPUSHX,
+    LPOP,
+    RPOP,
+    LRANGE,
+    LINDEX,
+    LLEN,
+    LSET,
+    LINSERT,
+    LREM,
+    LTRIM,
+    LPOS,
+    LMOVE,
+    RPOPLPUSH,
+    LMPOP,
+    SADD,
+    SREM,
+    SMEMBERS,
+    SISMEMBER,
+    SMISMEMBER,
+    SCARD,
+    SPOP,
+    SRANDMEMBER,
+    SMOVE,
+    SINTER,
+    SUNION,
+    SDIFF,
+    SINTERSTORE,
+    SUNIONSTORE,
+    SDIFFSTORE,
+    SINTERCARD,
+    SSCAN,
+    ZADD,
+    ZINCRBY,
+    ZREM,
+    ZSCORE,
+    ZMSCORE,
+    ZCARD,
+    ZCOUNT,
+    ZLEXCOUNT,
+    ZRANK,
+    ZREVRANK,
+    ZRANGE,
+    ZREVRANGE,
+    ZRANGEBYSCORE,
+    ZREVRANGEBYSCORE,
+    ZRANGEBYLEX,
+    ZREVRANGEBYLEX,
+    ZRANGESTORE,
+    ZREMRANGEBYRANK,
+    ZREMRANGEBYSCORE,
+    ZREMRANGEBYLEX,
+    ZPOPMIN,
+    ZPOPMAX,
+    ZRANDMEMBER,
+    ZSCAN,
+    ZUNIONSTORE,
+    ZINTERSTORE,
+    ZDIFFSTORE,
+    ZUNION,
+    ZINTER,
+    ZDIFF,
+    ZMPOP,
 ];
 
 /// `PING`.
@@ -69,6 +217,36 @@ const HELLO: CommandSpec = CommandSpec::new(
             ])],
         ),
     parsers::hello,
+)
+.flags(&[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::NoAuth,
+    Flag::AllowBusy,
+])
+.acl(&[Acl::Fast, Acl::Connection]);
+
+/// `AUTH`.
+const AUTH: CommandSpec = CommandSpec::new(
+    "auth",
+    -2,
+    CommandDocs::new(
+        "Authenticate to the server",
+        "1.0.0",
+        Group::Connection,
+        "O(N) where N is the number of passwords defined \
+        for the user",
+    )
+    .history(&[("6.0.0", "Added ACL style (username and password).")])
+    .arguments(&[
+        Arg::new("username", ArgKind::String)
+            .since("6.0.0")
+            .optional(),
+        Arg::new("password", ArgKind::String),
+    ]),
+    parsers::auth,
 )
 .flags(&[
     Flag::Noscript,
@@ -145,6 +323,231 @@ const READWRITE: CommandSpec = CommandSpec::new(
 )
 .flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
 .acl(&[Acl::Fast, Acl::Connection]);
+
+/// `ASKING`.
+const ASKING: CommandSpec = CommandSpec::new(
+    "asking",
+    1,
+    CommandDocs::new(
+        "Sent by cluster clients after an -ASK redirect",
+        "3.0.0",
+        Group::Cluster,
+        "O(1)",
+    ),
+    parsers::asking,
+)
+.flags(&[Flag::Fast])
+.acl(&[Acl::Fast, Acl::Connection]);
+
+/// `CLIENT SETNAME`.
+const CLIENT_SETNAME: CommandSpec = CommandSpec::new(
+    "client|setname",
+    3,
+    CommandDocs::new(
+        "Set the current connection name",
+        "2.6.9",
+        Group::Connection,
+        "O(1)",
+    )
+    .arguments(&[Arg::new("connection-name", ArgKind::String)]),
+    parsers::client_setname,
+)
+.flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Slow, Acl::Connection]);
+
+/// `CLIENT GETNAME`.
+const CLIENT_GETNAME: CommandSpec = CommandSpec::new(
+    "client|getname",
+    2,
+    CommandDocs::new(
+        "Get the current connection name",
+        "2.6.9",
+        Group::Connection,
+        "O(1)",
+    ),
+    parsers::client_getname,
+)
+.flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Slow, Acl::Connection]);
+
+/// `CLIENT ID`.
+const CLIENT_ID: CommandSpec = CommandSpec::new(
+    "client|id",
+    2,
+    CommandDocs::new(
+        "Returns the client ID for the current connection",
+        "5.0.0",
+        Group::Connection,
+        "O(1)",
+    ),
+    parsers::client_id,
+)
+.flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Slow, Acl::Connection]);
+
+/// `CLIENT INFO`.
+const CLIENT_INFO: CommandSpec = CommandSpec::new(
+    "client|info",
+    2,
+    CommandDocs::new(
+        "Returns information about the current client \
+        connection.",
+        "6.2.0",
+        Group::Connection,
+        "O(1)",
+    ),
+    parsers::client_info,
+)
+.flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Slow, Acl::Connection])
+.tips(&["nondeterministic_output"]);
+
+/// `CLIENT LIST`.
+const CLIENT_LIST: CommandSpec = CommandSpec::new(
+    "client|list",
+    -2,
+    CommandDocs::new(
+        "Get the list of client connections",
+        "2.4.0",
+        Group::Connection,
+        "O(N) where N is the number of client connections",
+    )
+    .history(&[
+        ("2.8.12", "Added unique client `id` field."),
+        ("5.0.0", "Added optional `TYPE` filter."),
+        ("6.0.0", "Added `user` field."),
+        (
+            "6.2.0",
+            "Added `argv-mem`, `tot-mem`, `laddr` and \
+            `redir` fields and the optional `ID` filter.",
+        ),
+        (
+            "7.0.0",
+            "Added `resp`, `multi-mem`, `rbs` and `rbp` \
+            fields.",
+        ),
+        ("7.0.3", "Added `ssub` field."),
+    ])
+    .arguments(&[
+        Arg::new("normal_master_replica_pubsub", ArgKind::OneOf)
+            .token("TYPE")
+            .since("5.0.0")
+            .optional()
+            .members(&[
+                Arg::pure_token("normal", "NORMAL"),
+                Arg::pure_token("master", "MASTER"),
+                Arg::pure_token("replica", "REPLICA"),
+                Arg::pure_token("pubsub", "PUBSUB"),
+            ]),
+        Arg::new("id", ArgKind::Block)
+            .token("ID")
+            .since("6.2.0")
+            .optional()
+            .members(&[Arg::new("client-id", ArgKind::Integer).multiple()]),
+    ]),
+    parsers::client_list,
+)
+.flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous, Acl::Connection])
+.tips(&["nondeterministic_output"]);
+
+/// `CLIENT KILL`.
+const CLIENT_KILL: CommandSpec = CommandSpec::new(
+    "client|kill",
+    -3,
+    CommandDocs::new(
+        "Kill the connection of a client",
+        "2.4.0",
+        Group::Connection,
+        "O(N) where N is the number of client connections",
+    )
+    .history(&[
+        ("2.8.12", "Added new filter format."),
+        ("2.8.12", "`ID` option."),
+        ("3.2.0", "Added `master` type in for `TYPE` option."),
+        (
+            "5.0.0",
+            "Replaced `slave` `TYPE` with `replica`. `slave` \
+            still supported for backward compatibility.",
+        ),
+        ("6.2.0", "`LADDR` option."),
+    ])
+    .arguments(&[Arg::new("filter", ArgKind::OneOf).members(&[
+        Arg::new("ip:port", ArgKind::String).deprecated_since("2.8.12"),
+        Arg::new("new-format", ArgKind::OneOf).multiple().members(&[
+            Arg::new("client-id", ArgKind::Integer)
+                .token("ID")
+                .since("2.8.12")
+                .optional(),
+            Arg::new("normal_master_slave_pubsub", ArgKind::OneOf)
+                .token("TYPE")
+                .since("2.8.12")
+                .optional()
+                .members(&[
+                    Arg::pure_token("normal", "NORMAL"),
+                    Arg::pure_token("master", "MASTER").since("3.2.0"),
+                    Arg::pure_token("slave", "SLAVE"),
+                    Arg::pure_token("replica", "REPLICA").since("5.0.0"),
+                    Arg::pure_token("pubsub", "PUBSUB"),
+                ]),
+            Arg::new("username", ArgKind::String)
+                .token("USER")
+                .optional(),
+            Arg::new("ip:port", ArgKind::String)
+                .token("ADDR")
+                .optional(),
+            Arg::new("ip:port", ArgKind::String)
+                .token("LADDR")
+                .since("6.2.0")
+                .optional(),
+            Arg::new("yes/no", ArgKind::String)
+                .token("SKIPME")
+                .optional(),
+        ]),
+    ])]),
+    parsers::client_kill,
+)
+.flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous, Acl::Connection]);
+
+/// `CLIENT HELP`.
+const CLIENT_HELP: CommandSpec = CommandSpec::new(
+    "client|help",
+    2,
+    CommandDocs::new(
+        "Show helpful text about the different \
+        subcommands",
+        "5.0.0",
+        Group::Connection,
+        "O(1)",
+    ),
+    parsers::client_help,
+)
+.flags(&[Flag::Loading, Flag::Stale])
+.acl(&[Acl::Slow, Acl::Connection]);
+
+/// `CLIENT`.
+const CLIENT: CommandSpec = CommandSpec::new(
+    "client",
+    -2,
+    CommandDocs::new(
+        "A container for client connection commands",
+        "2.4.0",
+        Group::Connection,
+        "Depends on subcommand.",
+    ),
+    parsers::client,
+)
+.acl(&[Acl::Slow])
+.subcommands(&[
+    CLIENT_SETNAME,
+    CLIENT_GETNAME,
+    CLIENT_ID,
+    CLIENT_INFO,
+    CLIENT_LIST,
+    CLIENT_KILL,
+    CLIENT_HELP,
+]);
 
 /// `COMMAND COUNT`.
 const COMMAND_COUNT: CommandSpec = CommandSpec::new(
@@ -333,6 +736,379 @@ const DBSIZE: CommandSpec = CommandSpec::new(
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Fast])
 .tips(&["request_policy:all_shards", "response_policy:agg_sum"]);
 
+/// `CONFIG GET`.
+const CONFIG_GET: CommandSpec = CommandSpec::new(
+    "config|get",
+    -3,
+    CommandDocs::new(
+        "Get the values of configuration parameters",
+        "2.0.0",
+        Group::Server,
+        "O(N) when N is the number of configuration \
+        parameters provided",
+    )
+    .history(&[(
+        "7.0.0",
+        "Added the ability to pass multiple pattern \
+        parameters in one call",
+    )])
+    .arguments(&[Arg::new("parameter", ArgKind::Block)
+        .multiple()
+        .members(&[Arg::new("parameter", ArgKind::String)])]),
+    parsers::config_get,
+)
+.flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
+
+/// `CONFIG SET`.
+const CONFIG_SET: CommandSpec = CommandSpec::new(
+    "config|set",
+    -4,
+    CommandDocs::new(
+        "Set configuration parameters to the given values",
+        "2.0.0",
+        Group::Server,
+        "O(N) when N is the number of configuration \
+        parameters provided",
+    )
+    .history(&[(
+        "7.0.0",
+        "Added the ability to set multiple parameters in \
+        one call.",
+    )])
+    .arguments(&[Arg::new("parameter_value", ArgKind::Block)
+        .multiple()
+        .members(&[
+            Arg::new("parameter", ArgKind::String),
+            Arg::new("value", ArgKind::String),
+        ])]),
+    parsers::config_set,
+)
+.flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous])
+.tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]);
+
+/// `CONFIG RESETSTAT`.
+const CONFIG_RESETSTAT: CommandSpec = CommandSpec::new(
+    "config|resetstat",
+    2,
+    CommandDocs::new(
+        "Reset the stats returned by INFO",
+        "2.0.0",
+        Group::Server,
+        "O(1)",
+    ),
+    parsers::config_resetstat,
+)
+.flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
+
+/// `CONFIG REWRITE`.
+const CONFIG_REWRITE: CommandSpec = CommandSpec::new(
+    "config|rewrite",
+    2,
+    CommandDocs::new(
+        "Rewrite the configuration file with the in \
+        memory configuration",
+        "2.8.0",
+        Group::Server,
+        "O(1)",
+    ),
+    parsers::config_rewrite,
+)
+.flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
+
+/// `CONFIG HELP`.
+const CONFIG_HELP: CommandSpec = CommandSpec::new(
+    "config|help",
+    2,
+    CommandDocs::new(
+        "Show helpful text about the different \
+        subcommands",
+        "5.0.0",
+        Group::Server,
+        "O(1)",
+    ),
+    parsers::config_help,
+)
+.flags(&[Flag::Loading, Flag::Stale])
+.acl(&[Acl::Slow]);
+
+/// `CONFIG`.
+const CONFIG: CommandSpec = CommandSpec::new(
+    "config",
+    -2,
+    CommandDocs::new(
+        "A container for server configuration commands",
+        "2.0.0",
+        Group::Server,
+        "Depends on subcommand.",
+    ),
+    parsers::config,
+)
+.acl(&[Acl::Slow])
+.subcommands(&[
+    CONFIG_GET,
+    CONFIG_SET,
+    CONFIG_RESETSTAT,
+    CONFIG_REWRITE,
+    CONFIG_HELP,
+]);
+
+/// `TIME`.
+const TIME: CommandSpec = CommandSpec::new(
+    "time",
+    1,
+    CommandDocs::new(
+        "Return the current server time",
+        "2.6.0",
+        Group::Server,
+        "O(1)",
+    ),
+    parsers::time,
+)
+.flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
+.acl(&[Acl::Fast])
+.tips(&["nondeterministic_output"]);
+
+/// `FLUSHALL`.
+const FLUSHALL: CommandSpec = CommandSpec::new(
+    "flushall",
+    -1,
+    CommandDocs::new(
+        "Remove all keys from all databases",
+        "1.0.0",
+        Group::Server,
+        "O(N) where N is the total number of keys in all \
+        databases",
+    )
+    .history(&[
+        ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+        ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+    ])
+    .arguments(&[Arg::new("async", ArgKind::OneOf).optional().members(&[
+        Arg::pure_token("async", "ASYNC").since("4.0.0"),
+        Arg::pure_token("sync", "SYNC").since("6.2.0"),
+    ])]),
+    parsers::flushall,
+)
+.flags(&[Flag::Write])
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Slow, Acl::Dangerous])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"]);
+
+/// `FLUSHDB`.
+const FLUSHDB: CommandSpec = CommandSpec::new(
+    "flushdb",
+    -1,
+    CommandDocs::new(
+        "Remove all keys from the current database",
+        "1.0.0",
+        Group::Server,
+        "O(N) where N is the number of keys in the \
+        selected database",
+    )
+    .history(&[
+        ("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+        ("6.2.0", "Added the `SYNC` flushing mode modifier."),
+    ])
+    .arguments(&[Arg::new("async", ArgKind::OneOf).optional().members(&[
+        Arg::pure_token("async", "ASYNC").since("4.0.0"),
+        Arg::pure_token("sync", "SYNC").since("6.2.0"),
+    ])]),
+    parsers::flushdb,
+)
+.flags(&[Flag::Write])
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Slow, Acl::Dangerous])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"]);
+
+/// `WAIT`.
+const WAIT: CommandSpec = CommandSpec::new(
+    "wait",
+    3,
+    CommandDocs::new(
+        "Wait for the synchronous replication of all the \
+        write commands sent in the context of the \
+        current connection",
+        "3.0.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::new("numreplicas", ArgKind::Integer),
+        Arg::new("timeout", ArgKind::Integer),
+    ]),
+    parsers::wait,
+)
+.flags(&[Flag::Noscript])
+.acl(&[Acl::Slow, Acl::Connection])
+.tips(&["request_policy:all_shards", "response_policy:agg_min"]);
+
+/// `SYNC`.
+const SYNC: CommandSpec = CommandSpec::new(
+    "sync",
+    1,
+    CommandDocs::of_group(Group::Server)
+        .summary("Internal command used for replication")
+        .since("1.0.0"),
+    parsers::sync,
+)
+.flags(&[
+    Flag::Admin,
+    Flag::Noscript,
+    Flag::NoAsyncLoading,
+    Flag::NoMulti,
+])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
+
+/// `PSYNC`.
+const PSYNC: CommandSpec = CommandSpec::new(
+    "psync",
+    -3,
+    CommandDocs::of_group(Group::Server)
+        .summary("Internal command used for replication")
+        .since("2.8.0")
+        .arguments(&[
+            Arg::new("replicationid", ArgKind::String),
+            Arg::new("offset", ArgKind::Integer),
+        ]),
+    parsers::psync,
+)
+.flags(&[
+    Flag::Admin,
+    Flag::Noscript,
+    Flag::NoAsyncLoading,
+    Flag::NoMulti,
+])
+.acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
+
+/// `MIGRATE`.
+const MIGRATE: CommandSpec = CommandSpec::new(
+    "migrate",
+    -6,
+    CommandDocs::new(
+        "Atomically transfer a key from a Redis instance \
+        to another one.",
+        "2.6.0",
+        Group::Generic,
+        "This command actually executes a DUMP+DEL in \
+        the source instance, and a RESTORE in the \
+        target instance. See the pages of these \
+        commands for time complexity. Also an O(N) data \
+        transfer between the two instances is performed.",
+    )
+    .history(&[
+        ("3.0.0", "Added the `COPY` and `REPLACE` options."),
+        ("3.0.6", "Added the `KEYS` option."),
+        ("4.0.7", "Added the `AUTH` option."),
+        ("6.0.0", "Added the `AUTH2` option."),
+    ])
+    .arguments(&[
+        Arg::new("host", ArgKind::String),
+        Arg::new("port", ArgKind::Integer),
+        Arg::new("key_or_empty_string", ArgKind::OneOf)
+            .members(&[Arg::key("key", 0), Arg::pure_token("empty_string", "")]),
+        Arg::new("destination-db", ArgKind::Integer),
+        Arg::new("timeout", ArgKind::Integer),
+        Arg::pure_token("copy", "COPY").since("3.0.0").optional(),
+        Arg::pure_token("replace", "REPLACE")
+            .since("3.0.0")
+            .optional(),
+        Arg::new("authentication", ArgKind::OneOf)
+            .optional()
+            .members(&[
+                Arg::new("password", ArgKind::String)
+                    .token("AUTH")
+                    .since("4.0.7")
+                    .optional(),
+                Arg::new("username_password", ArgKind::Block)
+                    .token("AUTH2")
+                    .since("6.0.0")
+                    .optional()
+                    .members(&[
+                        Arg::new("username", ArgKind::String),
+                        Arg::new("password", ArgKind::String),
+                    ]),
+            ]),
+        Arg::key("key", 1)
+            .token("KEYS")
+            .since("3.0.6")
+            .optional()
+            .multiple(),
+    ]),
+    parsers::migrate,
+)
+.flags(&[Flag::Write, Flag::MovableKeys])
+.keys(
+    3,
+    3,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Delete], 3, 0, 1),
+        KeySpec::new(
+            &[Key::Rw, Key::Access, Key::Delete, Key::Incomplete],
+            BeginSearch::Keyword {
+                keyword: "KEYS",
+                start_from: -2,
+            },
+            FindKeys::Range {
+                last_key: -1,
+                key_step: 1,
+                limit: 0,
+            },
+        ),
+    ],
+)
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Slow, Acl::Dangerous])
+.tips(&["nondeterministic_output"]);
+
+/// `MOVE`.
+const MOVE: CommandSpec = CommandSpec::new(
+    "move",
+    3,
+    CommandDocs::new(
+        "Move a key to another database",
+        "1.0.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("db", ArgKind::Integer)]),
+    parsers::r#move,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Fast]);
+
+/// `SWAPDB`.
+const SWAPDB: CommandSpec = CommandSpec::new(
+    "swapdb",
+    3,
+    CommandDocs::new(
+        "Swaps two Redis databases",
+        "4.0.0",
+        Group::Server,
+        "O(N) where N is the count of clients watching \
+        or blocking on keys from both databases.",
+    )
+    .arguments(&[
+        Arg::new("index1", ArgKind::Integer),
+        Arg::new("index2", ArgKind::Integer),
+    ]),
+    parsers::swapdb,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Fast, Acl::Dangerous]);
+
 /// `CLUSTER SLOTS`.
 const CLUSTER_SLOTS: CommandSpec = CommandSpec::new(
     "cluster|slots",
@@ -490,6 +1266,113 @@ const CLUSTER: CommandSpec = CommandSpec::new(
     CLUSTER_HELP,
 ]);
 
+/// `MULTI`.
+const MULTI: CommandSpec = CommandSpec::new(
+    "multi",
+    1,
+    CommandDocs::new(
+        "Mark the start of a transaction block",
+        "1.2.0",
+        Group::Transactions,
+        "O(1)",
+    ),
+    parsers::multi,
+)
+.flags(&[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::AllowBusy,
+])
+.acl(&[Acl::Fast, Acl::Transaction]);
+
+/// `EXEC`.
+const EXEC: CommandSpec = CommandSpec::new(
+    "exec",
+    1,
+    CommandDocs::new(
+        "Execute all commands issued after MULTI",
+        "1.2.0",
+        Group::Transactions,
+        "Depends on commands in the transaction",
+    ),
+    parsers::exec,
+)
+.flags(&[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::SkipSlowlog,
+])
+.acl(&[Acl::Slow, Acl::Transaction]);
+
+/// `DISCARD`.
+const DISCARD: CommandSpec = CommandSpec::new(
+    "discard",
+    1,
+    CommandDocs::new(
+        "Discard all commands issued after MULTI",
+        "2.0.0",
+        Group::Transactions,
+        "O(N), when N is the number of queued commands",
+    ),
+    parsers::discard,
+)
+.flags(&[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::AllowBusy,
+])
+.acl(&[Acl::Fast, Acl::Transaction]);
+
+/// `WATCH`.
+const WATCH: CommandSpec = CommandSpec::new(
+    "watch",
+    -2,
+    CommandDocs::new(
+        "Watch the given keys to determine execution of \
+        the MULTI/EXEC block",
+        "2.2.0",
+        Group::Transactions,
+        "O(1) for every key.",
+    )
+    .arguments(&[Arg::key("key", 0).multiple()]),
+    parsers::watch,
+)
+.flags(&[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::AllowBusy,
+])
+.keys(1, -1, 1, &[KeySpec::range(&[Key::Ro], 1, -1, 1)])
+.acl(&[Acl::Fast, Acl::Transaction]);
+
+/// `UNWATCH`.
+const UNWATCH: CommandSpec = CommandSpec::new(
+    "unwatch",
+    1,
+    CommandDocs::new(
+        "Forget about all watched keys",
+        "2.2.0",
+        Group::Transactions,
+        "O(1)",
+    ),
+    parsers::unwatch,
+)
+.flags(&[
+    Flag::Noscript,
+    Flag::Loading,
+    Flag::Stale,
+    Flag::Fast,
+    Flag::AllowBusy,
+])
+.acl(&[Acl::Fast, Acl::Transaction]);
+
 /// `GET`.
 const GET: CommandSpec = CommandSpec::new(
     "get",
@@ -563,26 +1446,61 @@ const SET: CommandSpec = CommandSpec::new(
 )
 .acl(&[Acl::Write, Acl::String, Acl::Slow]);
 
-/// `INCR`.
-const INCR: CommandSpec = CommandSpec::new(
-    "incr",
+/// `GETEX`.
+const GETEX: CommandSpec = CommandSpec::new(
+    "getex",
+    -2,
+    CommandDocs::new(
+        "Get the value of a key and optionally set its \
+        expiration",
+        "6.2.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("expiration", ArgKind::OneOf).optional().members(&[
+            Arg::new("seconds", ArgKind::Integer).token("EX"),
+            Arg::new("milliseconds", ArgKind::Integer).token("PX"),
+            Arg::new("unix-time-seconds", ArgKind::UnixTime).token("EXAT"),
+            Arg::new("unix-time-milliseconds", ArgKind::UnixTime).token("PXAT"),
+            Arg::pure_token("persist", "PERSIST"),
+        ]),
+    ]),
+    parsers::getex,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Update], 1, 0, 1)
+            .notes("RW and UPDATE because it changes the TTL"),
+    ],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `GETDEL`.
+const GETDEL: CommandSpec = CommandSpec::new(
+    "getdel",
     2,
     CommandDocs::new(
-        "Increment the integer value of a key by one",
-        "1.0.0",
+        "Get the value of a key and delete the key",
+        "6.2.0",
         Group::String,
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::incr,
+    parsers::getdel,
 )
-.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.flags(&[Flag::Write, Flag::Fast])
 .keys(
     1,
     1,
     1,
     &[KeySpec::range(
-        &[Key::Rw, Key::Access, Key::Update],
+        &[Key::Rw, Key::Access, Key::Delete],
         1,
         0,
         1,
@@ -590,46 +1508,22 @@ const INCR: CommandSpec = CommandSpec::new(
 )
 .acl(&[Acl::Write, Acl::String, Acl::Fast]);
 
-/// `DECR`.
-const DECR: CommandSpec = CommandSpec::new(
-    "decr",
-    2,
-    CommandDocs::new(
-        "Decrement the integer value of a key by one",
-        "1.0.0",
-        Group::String,
-        "O(1)",
-    )
-    .arguments(&[Arg::key("key", 0)]),
-    parsers::decr,
-)
-.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
-.keys(
-    1,
-    1,
-    1,
-    &[KeySpec::range(
-        &[Key::Rw, Key::Access, Key::Update],
-        1,
-        0,
-        1,
-    )],
-)
-.acl(&[Acl::Write, Acl::String, Acl::Fast]);
-
-/// `INCRBY`.
-const INCRBY: CommandSpec = CommandSpec::new(
-    "incrby",
+/// `GETSET`.
+const GETSET: CommandSpec = CommandSpec::new(
+    "getset",
     3,
     CommandDocs::new(
-        "Increment the integer value of a key by the \
-        given amount",
+        "Set the string value of a key and return its \
+        old value",
         "1.0.0",
         Group::String,
         "O(1)",
     )
-    .arguments(&[Arg::key("key", 0), Arg::new("increment", ArgKind::Integer)]),
-    parsers::incrby,
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`SET` with the `!GET` argument")
+    .arguments(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)]),
+    parsers::getset,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -645,33 +1539,66 @@ const INCRBY: CommandSpec = CommandSpec::new(
 )
 .acl(&[Acl::Write, Acl::String, Acl::Fast]);
 
-/// `DECRBY`.
-const DECRBY: CommandSpec = CommandSpec::new(
-    "decrby",
+/// `SETNX`.
+const SETNX: CommandSpec = CommandSpec::new(
+    "setnx",
     3,
     CommandDocs::new(
-        "Decrement the integer value of a key by the \
-        given number",
+        "Set the value of a key, only if the key does \
+        not exist",
         "1.0.0",
         Group::String,
         "O(1)",
     )
-    .arguments(&[Arg::key("key", 0), Arg::new("decrement", ArgKind::Integer)]),
-    parsers::decrby,
+    .arguments(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)]),
+    parsers::setnx,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
-.keys(
-    1,
-    1,
-    1,
-    &[KeySpec::range(
-        &[Key::Rw, Key::Access, Key::Update],
-        1,
-        0,
-        1,
-    )],
-)
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ow, Key::Insert], 1, 0, 1)])
 .acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `SETEX`.
+const SETEX: CommandSpec = CommandSpec::new(
+    "setex",
+    4,
+    CommandDocs::new(
+        "Set the value and expiration of a key",
+        "2.0.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("seconds", ArgKind::Integer),
+        Arg::new("value", ArgKind::String),
+    ]),
+    parsers::setex,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::String, Acl::Slow]);
+
+/// `PSETEX`.
+const PSETEX: CommandSpec = CommandSpec::new(
+    "psetex",
+    4,
+    CommandDocs::new(
+        "Set the value and expiration in milliseconds of \
+        a key",
+        "2.6.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("milliseconds", ArgKind::Integer),
+        Arg::new("value", ArgKind::String),
+    ]),
+    parsers::psetex,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::String, Acl::Slow]);
 
 /// `MGET`.
 const MGET: CommandSpec = CommandSpec::new(
@@ -724,6 +1651,261 @@ const MSET: CommandSpec = CommandSpec::new(
     "response_policy:all_succeeded",
 ]);
 
+/// `MSETNX`.
+const MSETNX: CommandSpec = CommandSpec::new(
+    "msetnx",
+    -3,
+    CommandDocs::new(
+        "Set multiple keys to multiple values, only if \
+        none of the keys exist",
+        "1.0.1",
+        Group::String,
+        "O(N) where N is the number of keys to set.",
+    )
+    .arguments(&[Arg::new("key_value", ArgKind::Block)
+        .multiple()
+        .members(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)])]),
+    parsers::msetnx,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    -1,
+    2,
+    &[KeySpec::range(&[Key::Ow, Key::Insert], 1, -1, 2)],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Slow])
+.tips(&["request_policy:multi_shard", "response_policy:agg_min"]);
+
+/// `APPEND`.
+const APPEND: CommandSpec = CommandSpec::new(
+    "append",
+    3,
+    CommandDocs::new(
+        "Append a value to a key",
+        "2.0.0",
+        Group::String,
+        "O(1). The amortized time complexity is O(1) \
+        assuming the appended value is small and the \
+        already present value is of any size, since the \
+        dynamic string library used by Redis will \
+        double the free space available on every \
+        reallocation.",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)]),
+    parsers::append,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `STRLEN`.
+const STRLEN: CommandSpec = CommandSpec::new(
+    "strlen",
+    2,
+    CommandDocs::new(
+        "Get the length of the value stored in a key",
+        "2.2.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::strlen,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::String, Acl::Fast]);
+
+/// `GETRANGE`.
+const GETRANGE: CommandSpec = CommandSpec::new(
+    "getrange",
+    4,
+    CommandDocs::new(
+        "Get a substring of the string stored at a key",
+        "2.4.0",
+        Group::String,
+        "O(N) where N is the length of the returned \
+        string. The complexity is ultimately determined \
+        by the returned length, but because creating a \
+        substring from an existing string is very \
+        cheap, it can be considered O(1) for small \
+        strings.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("start", ArgKind::Integer),
+        Arg::new("end", ArgKind::Integer),
+    ]),
+    parsers::getrange,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::String, Acl::Slow]);
+
+/// `SETRANGE`.
+const SETRANGE: CommandSpec = CommandSpec::new(
+    "setrange",
+    4,
+    CommandDocs::new(
+        "Overwrite part of a string at key starting at \
+        the specified offset",
+        "2.2.0",
+        Group::String,
+        "O(1), not counting the time taken to copy the \
+        new string in place. Usually, this string is \
+        very small so the amortized complexity is O(1). \
+        Otherwise, complexity is O(M) with M being the \
+        length of the value argument.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("offset", ArgKind::Integer),
+        Arg::new("value", ArgKind::String),
+    ]),
+    parsers::setrange,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::String, Acl::Slow]);
+
+/// `INCR`.
+const INCR: CommandSpec = CommandSpec::new(
+    "incr",
+    2,
+    CommandDocs::new(
+        "Increment the integer value of a key by one",
+        "1.0.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::incr,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `INCRBY`.
+const INCRBY: CommandSpec = CommandSpec::new(
+    "incrby",
+    3,
+    CommandDocs::new(
+        "Increment the integer value of a key by the \
+        given amount",
+        "1.0.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("increment", ArgKind::Integer)]),
+    parsers::incrby,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `DECR`.
+const DECR: CommandSpec = CommandSpec::new(
+    "decr",
+    2,
+    CommandDocs::new(
+        "Decrement the integer value of a key by one",
+        "1.0.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::decr,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `DECRBY`.
+const DECRBY: CommandSpec = CommandSpec::new(
+    "decrby",
+    3,
+    CommandDocs::new(
+        "Decrement the integer value of a key by the \
+        given number",
+        "1.0.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("decrement", ArgKind::Integer)]),
+    parsers::decrby,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
+/// `INCRBYFLOAT`.
+const INCRBYFLOAT: CommandSpec = CommandSpec::new(
+    "incrbyfloat",
+    3,
+    CommandDocs::new(
+        "Increment the float value of a key by the given \
+        amount",
+        "2.6.0",
+        Group::String,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("increment", ArgKind::Double)]),
+    parsers::incrbyfloat,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::String, Acl::Fast]);
+
 /// `DEL`.
 const DEL: CommandSpec = CommandSpec::new(
     "del",
@@ -753,6 +1935,34 @@ const DEL: CommandSpec = CommandSpec::new(
 .acl(&[Acl::Keyspace, Acl::Write, Acl::Slow])
 .tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
 
+/// `UNLINK`.
+const UNLINK: CommandSpec = CommandSpec::new(
+    "unlink",
+    -2,
+    CommandDocs::new(
+        "Delete a key asynchronously in another thread. \
+        Otherwise it is just as DEL, but non blocking.",
+        "4.0.0",
+        Group::Generic,
+        "O(1) for each key removed regardless of its \
+        size. Then the command does O(N) work in a \
+        different thread in order to reclaim memory, \
+        where N is the number of allocations the \
+        deleted objects where composed of.",
+    )
+    .arguments(&[Arg::key("key", 0).multiple()]),
+    parsers::unlink,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    -1,
+    1,
+    &[KeySpec::range(&[Key::Rm, Key::Delete], 1, -1, 1)],
+)
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Fast])
+.tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
+
 /// `EXISTS`.
 const EXISTS: CommandSpec = CommandSpec::new(
     "exists",
@@ -771,6 +1981,126 @@ const EXISTS: CommandSpec = CommandSpec::new(
 .keys(1, -1, 1, &[KeySpec::range(&[Key::Ro], 1, -1, 1)])
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Fast])
 .tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
+
+/// `TOUCH`.
+const TOUCH: CommandSpec = CommandSpec::new(
+    "touch",
+    -2,
+    CommandDocs::new(
+        "Alters the last access time of a key(s). \
+        Returns the number of existing keys specified.",
+        "3.2.1",
+        Group::Generic,
+        "O(N) where N is the number of keys that will be \
+        touched.",
+    )
+    .arguments(&[Arg::key("key", 0).multiple()]),
+    parsers::touch,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, -1, 1, &[KeySpec::range(&[Key::Ro], 1, -1, 1)])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Fast])
+.tips(&["request_policy:multi_shard", "response_policy:agg_sum"]);
+
+/// `TYPE`.
+const TYPE: CommandSpec = CommandSpec::new(
+    "type",
+    2,
+    CommandDocs::new(
+        "Determine the type stored at key",
+        "1.0.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::r#type,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Fast]);
+
+/// `RENAME`.
+const RENAME: CommandSpec = CommandSpec::new(
+    "rename",
+    3,
+    CommandDocs::new("Rename a key", "1.0.0", Group::Generic, "O(1)")
+        .arguments(&[Arg::key("key", 0), Arg::key("newkey", 1)]),
+    parsers::rename,
+)
+.flags(&[Flag::Write])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Delete], 1, 0, 1),
+        KeySpec::range(&[Key::Ow, Key::Update], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Slow]);
+
+/// `RENAMENX`.
+const RENAMENX: CommandSpec = CommandSpec::new(
+    "renamenx",
+    3,
+    CommandDocs::new(
+        "Rename a key, only if the new key does not exist",
+        "1.0.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .history(&[(
+        "3.2.0",
+        "The command no longer returns an error when \
+        source and destination names are the same.",
+    )])
+    .arguments(&[Arg::key("key", 0), Arg::key("newkey", 1)]),
+    parsers::renamenx,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Delete], 1, 0, 1),
+        KeySpec::range(&[Key::Ow, Key::Insert], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Fast]);
+
+/// `COPY`.
+const COPY: CommandSpec = CommandSpec::new(
+    "copy",
+    -3,
+    CommandDocs::new(
+        "Copy a key",
+        "6.2.0",
+        Group::Generic,
+        "O(N) worst case for collections, where N is the \
+        number of nested items. O(1) for string values.",
+    )
+    .arguments(&[
+        Arg::key("source", 0),
+        Arg::key("destination", 1),
+        Arg::new("destination-db", ArgKind::Integer)
+            .token("DB")
+            .optional(),
+        Arg::pure_token("replace", "REPLACE").optional(),
+    ]),
+    parsers::copy,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1),
+        KeySpec::range(&[Key::Ow, Key::Update], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Slow]);
 
 /// `EXPIRE`.
 const EXPIRE: CommandSpec = CommandSpec::new(
@@ -832,6 +2162,67 @@ const PEXPIRE: CommandSpec = CommandSpec::new(
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
 .acl(&[Acl::Keyspace, Acl::Write, Acl::Fast]);
 
+/// `EXPIREAT`.
+const EXPIREAT: CommandSpec = CommandSpec::new(
+    "expireat",
+    -3,
+    CommandDocs::new(
+        "Set the expiration for a key as a UNIX timestamp",
+        "1.2.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("unix-time-seconds", ArgKind::UnixTime),
+        Arg::new("condition", ArgKind::OneOf)
+            .since("7.0.0")
+            .optional()
+            .members(&[
+                Arg::pure_token("nx", "NX"),
+                Arg::pure_token("xx", "XX"),
+                Arg::pure_token("gt", "GT"),
+                Arg::pure_token("lt", "LT"),
+            ]),
+    ]),
+    parsers::expireat,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Fast]);
+
+/// `PEXPIREAT`.
+const PEXPIREAT: CommandSpec = CommandSpec::new(
+    "pexpireat",
+    -3,
+    CommandDocs::new(
+        "Set the expiration for a key as a UNIX \
+        timestamp specified in milliseconds",
+        "2.6.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .history(&[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("unix-time-milliseconds", ArgKind::UnixTime),
+        Arg::new("condition", ArgKind::OneOf)
+            .since("7.0.0")
+            .optional()
+            .members(&[
+                Arg::pure_token("nx", "NX"),
+                Arg::pure_token("xx", "XX"),
+                Arg::pure_token("gt", "GT"),
+                Arg::pure_token("lt", "LT"),
+            ]),
+    ]),
+    parsers::pexpireat,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Keyspace, Acl::Write, Acl::Fast]);
+
 /// `TTL`.
 const TTL: CommandSpec = CommandSpec::new(
     "ttl",
@@ -870,6 +2261,41 @@ const PTTL: CommandSpec = CommandSpec::new(
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Fast])
 .tips(&["nondeterministic_output"]);
 
+/// `EXPIRETIME`.
+const EXPIRETIME: CommandSpec = CommandSpec::new(
+    "expiretime",
+    2,
+    CommandDocs::new(
+        "Get the expiration Unix timestamp for a key",
+        "7.0.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::expiretime,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Fast]);
+
+/// `PEXPIRETIME`.
+const PEXPIRETIME: CommandSpec = CommandSpec::new(
+    "pexpiretime",
+    2,
+    CommandDocs::new(
+        "Get the expiration Unix timestamp for a key in \
+        milliseconds",
+        "7.0.0",
+        Group::Generic,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::pexpiretime,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Fast]);
+
 /// `PERSIST`.
 const PERSIST: CommandSpec = CommandSpec::new(
     "persist",
@@ -886,3 +2312,2338 @@ const PERSIST: CommandSpec = CommandSpec::new(
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
 .acl(&[Acl::Keyspace, Acl::Write, Acl::Fast]);
+
+/// `SCAN`.
+const SCAN: CommandSpec = CommandSpec::new(
+    "scan",
+    -2,
+    CommandDocs::new(
+        "Incrementally iterate the keys space",
+        "2.8.0",
+        Group::Generic,
+        "O(1) for every call. O(N) for a complete \
+        iteration, including enough command calls for \
+        the cursor to return back to 0. N is the number \
+        of elements inside the collection.",
+    )
+    .history(&[("6.0.0", "Added the `TYPE` subcommand.")])
+    .arguments(&[
+        Arg::new("cursor", ArgKind::Integer),
+        Arg::new("pattern", ArgKind::Pattern)
+            .token("MATCH")
+            .optional(),
+        Arg::new("count", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+        Arg::new("type", ArgKind::String)
+            .token("TYPE")
+            .since("6.0.0")
+            .optional(),
+    ]),
+    parsers::scan,
+)
+.flags(&[Flag::Readonly])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Slow])
+.tips(&["nondeterministic_output", "request_policy:special"]);
+
+/// `RANDOMKEY`.
+const RANDOMKEY: CommandSpec = CommandSpec::new(
+    "randomkey",
+    1,
+    CommandDocs::new(
+        "Return a random key from the keyspace",
+        "1.0.0",
+        Group::Generic,
+        "O(1)",
+    ),
+    parsers::randomkey,
+)
+.flags(&[Flag::Readonly])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Slow])
+.tips(&["request_policy:all_shards", "nondeterministic_output"]);
+
+/// `KEYS`.
+const KEYS: CommandSpec = CommandSpec::new(
+    "keys",
+    2,
+    CommandDocs::new(
+        "Find all keys matching the given pattern",
+        "1.0.0",
+        Group::Generic,
+        "O(N) with N being the number of keys in the \
+        database, under the assumption that the key \
+        names in the database and the given pattern \
+        have limited length.",
+    )
+    .arguments(&[Arg::new("pattern", ArgKind::Pattern)]),
+    parsers::keys,
+)
+.flags(&[Flag::Readonly])
+.acl(&[Acl::Keyspace, Acl::Read, Acl::Slow, Acl::Dangerous])
+.tips(&["request_policy:all_shards", "nondeterministic_output_order"]);
+
+/// `HSET`.
+const HSET: CommandSpec = CommandSpec::new(
+    "hset",
+    -4,
+    CommandDocs::new(
+        "Set the string value of a hash field",
+        "2.0.0",
+        Group::Hash,
+        "O(1) for each field/value pair added, so O(N) \
+        to add N field/value pairs when the command is \
+        called with multiple field/value pairs.",
+    )
+    .history(&[("4.0.0", "Accepts multiple `field` and `value` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field_value", ArgKind::Block)
+            .multiple()
+            .members(&[
+                Arg::new("field", ArgKind::String),
+                Arg::new("value", ArgKind::String),
+            ]),
+    ]),
+    parsers::hset,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::Hash, Acl::Fast]);
+
+/// `HGET`.
+const HGET: CommandSpec = CommandSpec::new(
+    "hget",
+    3,
+    CommandDocs::new(
+        "Get the value of a hash field",
+        "2.0.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("field", ArgKind::String)]),
+    parsers::hget,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Fast]);
+
+/// `HMGET`.
+const HMGET: CommandSpec = CommandSpec::new(
+    "hmget",
+    -3,
+    CommandDocs::new(
+        "Get the values of all the given hash fields",
+        "2.0.0",
+        Group::Hash,
+        "O(N) where N is the number of fields being \
+        requested.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field", ArgKind::String).multiple(),
+    ]),
+    parsers::hmget,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Fast]);
+
+/// `HMSET`.
+const HMSET: CommandSpec = CommandSpec::new(
+    "hmset",
+    -4,
+    CommandDocs::new(
+        "Set multiple hash fields to multiple values",
+        "2.0.0",
+        Group::Hash,
+        "O(N) where N is the number of fields being set.",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("4.0.0")
+    .replaced_by("`HSET` with multiple field-value pairs")
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field_value", ArgKind::Block)
+            .multiple()
+            .members(&[
+                Arg::new("field", ArgKind::String),
+                Arg::new("value", ArgKind::String),
+            ]),
+    ]),
+    parsers::hmset,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::Hash, Acl::Fast]);
+
+/// `HDEL`.
+const HDEL: CommandSpec = CommandSpec::new(
+    "hdel",
+    -3,
+    CommandDocs::new(
+        "Delete one or more hash fields",
+        "2.0.0",
+        Group::Hash,
+        "O(N) where N is the number of fields to be \
+        removed.",
+    )
+    .history(&[("2.4.0", "Accepts multiple `field` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field", ArgKind::String).multiple(),
+    ]),
+    parsers::hdel,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::Hash, Acl::Fast]);
+
+/// `HEXISTS`.
+const HEXISTS: CommandSpec = CommandSpec::new(
+    "hexists",
+    3,
+    CommandDocs::new(
+        "Determine if a hash field exists",
+        "2.0.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("field", ArgKind::String)]),
+    parsers::hexists,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Fast]);
+
+/// `HGETALL`.
+const HGETALL: CommandSpec = CommandSpec::new(
+    "hgetall",
+    2,
+    CommandDocs::new(
+        "Get all the fields and values in a hash",
+        "2.0.0",
+        Group::Hash,
+        "O(N) where N is the size of the hash.",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::hgetall,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `HKEYS`.
+const HKEYS: CommandSpec = CommandSpec::new(
+    "hkeys",
+    2,
+    CommandDocs::new(
+        "Get all the fields in a hash",
+        "2.0.0",
+        Group::Hash,
+        "O(N) where N is the size of the hash.",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::hkeys,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `HVALS`.
+const HVALS: CommandSpec = CommandSpec::new(
+    "hvals",
+    2,
+    CommandDocs::new(
+        "Get all the values in a hash",
+        "2.0.0",
+        Group::Hash,
+        "O(N) where N is the size of the hash.",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::hvals,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `HLEN`.
+const HLEN: CommandSpec = CommandSpec::new(
+    "hlen",
+    2,
+    CommandDocs::new(
+        "Get the number of fields in a hash",
+        "2.0.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::hlen,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Fast]);
+
+/// `HINCRBY`.
+const HINCRBY: CommandSpec = CommandSpec::new(
+    "hincrby",
+    4,
+    CommandDocs::new(
+        "Increment the integer value of a hash field by \
+        the given number",
+        "2.0.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field", ArgKind::String),
+        Arg::new("increment", ArgKind::Integer),
+    ]),
+    parsers::hincrby,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::Hash, Acl::Fast]);
+
+/// `HINCRBYFLOAT`.
+const HINCRBYFLOAT: CommandSpec = CommandSpec::new(
+    "hincrbyfloat",
+    4,
+    CommandDocs::new(
+        "Increment the float value of a hash field by \
+        the given amount",
+        "2.6.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field", ArgKind::String),
+        Arg::new("increment", ArgKind::Double),
+    ]),
+    parsers::hincrbyfloat,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::Hash, Acl::Fast]);
+
+/// `HSETNX`.
+const HSETNX: CommandSpec = CommandSpec::new(
+    "hsetnx",
+    4,
+    CommandDocs::new(
+        "Set the value of a hash field, only if the \
+        field does not exist",
+        "2.0.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("field", ArgKind::String),
+        Arg::new("value", ArgKind::String),
+    ]),
+    parsers::hsetnx,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::Hash, Acl::Fast]);
+
+/// `HSTRLEN`.
+const HSTRLEN: CommandSpec = CommandSpec::new(
+    "hstrlen",
+    3,
+    CommandDocs::new(
+        "Get the length of the value of a hash field",
+        "3.2.0",
+        Group::Hash,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("field", ArgKind::String)]),
+    parsers::hstrlen,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Fast]);
+
+/// `HSCAN`.
+const HSCAN: CommandSpec = CommandSpec::new(
+    "hscan",
+    -3,
+    CommandDocs::new(
+        "Incrementally iterate hash fields and \
+        associated values",
+        "2.8.0",
+        Group::Hash,
+        "O(1) for every call. O(N) for a complete \
+        iteration, including enough command calls for \
+        the cursor to return back to 0. N is the number \
+        of elements inside the collection..",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("cursor", ArgKind::Integer),
+        Arg::new("pattern", ArgKind::Pattern)
+            .token("MATCH")
+            .optional(),
+        Arg::new("count", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+    ]),
+    parsers::hscan,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Slow])
+.tips(&["nondeterministic_output"]);
+
+/// `HRANDFIELD`.
+const HRANDFIELD: CommandSpec = CommandSpec::new(
+    "hrandfield",
+    -2,
+    CommandDocs::new(
+        "Get one or multiple random fields from a hash",
+        "6.2.0",
+        Group::Hash,
+        "O(N) where N is the number of fields returned",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("options", ArgKind::Block).optional().members(&[
+            Arg::new("count", ArgKind::Integer),
+            Arg::pure_token("withvalues", "WITHVALUES").optional(),
+        ]),
+    ]),
+    parsers::hrandfield,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Hash, Acl::Slow])
+.tips(&["nondeterministic_output"]);
+
+/// `LPUSH`.
+const LPUSH: CommandSpec = CommandSpec::new(
+    "lpush",
+    -3,
+    CommandDocs::new(
+        "Prepend one or multiple elements to a list",
+        "1.0.0",
+        Group::List,
+        "O(1) for each element added, so O(N) to add N \
+        elements when the command is called with \
+        multiple arguments.",
+    )
+    .history(&[("2.4.0", "Accepts multiple `element` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("element", ArgKind::String).multiple(),
+    ]),
+    parsers::lpush,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Fast]);
+
+/// `RPUSH`.
+const RPUSH: CommandSpec = CommandSpec::new(
+    "rpush",
+    -3,
+    CommandDocs::new(
+        "Append one or multiple elements to a list",
+        "1.0.0",
+        Group::List,
+        "O(1) for each element added, so O(N) to add N \
+        elements when the command is called with \
+        multiple arguments.",
+    )
+    .history(&[("2.4.0", "Accepts multiple `element` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("element", ArgKind::String).multiple(),
+    ]),
+    parsers::rpush,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Fast]);
+
+/// `LPUSHX`.
+const LPUSHX: CommandSpec = CommandSpec::new(
+    "lpushx",
+    -3,
+    CommandDocs::new(
+        "Prepend an element to a list, only if the list \
+        exists",
+        "2.2.0",
+        Group::List,
+        "O(1) for each element added, so O(N) to add N \
+        elements when the command is called with \
+        multiple arguments.",
+    )
+    .history(&[("4.0.0", "Accepts multiple `element` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("element", ArgKind::String).multiple(),
+    ]),
+    parsers::lpushx,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Fast]);
+
+/// `RPUSHX`.
+const RPUSHX: CommandSpec = CommandSpec::new(
+    "rpushx",
+    -3,
+    CommandDocs::new(
+        "Append an element to a list, only if the list \
+        exists",
+        "2.2.0",
+        Group::List,
+        "O(1) for each element added, so O(N) to add N \
+        elements when the command is called with \
+        multiple arguments.",
+    )
+    .history(&[("4.0.0", "Accepts multiple `element` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("element", ArgKind::String).multiple(),
+    ]),
+    parsers::rpushx,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Fast]);
+
+/// `LPOP`.
+const LPOP: CommandSpec = CommandSpec::new(
+    "lpop",
+    -2,
+    CommandDocs::new(
+        "Remove and get the first elements in a list",
+        "1.0.0",
+        Group::List,
+        "O(N) where N is the number of elements returned",
+    )
+    .history(&[("6.2.0", "Added the `count` argument.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer)
+            .since("6.2.0")
+            .optional(),
+    ]),
+    parsers::lpop,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Delete],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::List, Acl::Fast]);
+
+/// `RPOP`.
+const RPOP: CommandSpec = CommandSpec::new(
+    "rpop",
+    -2,
+    CommandDocs::new(
+        "Remove and get the last elements in a list",
+        "1.0.0",
+        Group::List,
+        "O(N) where N is the number of elements returned",
+    )
+    .history(&[("6.2.0", "Added the `count` argument.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer)
+            .since("6.2.0")
+            .optional(),
+    ]),
+    parsers::rpop,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Delete],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::List, Acl::Fast]);
+
+/// `LRANGE`.
+const LRANGE: CommandSpec = CommandSpec::new(
+    "lrange",
+    4,
+    CommandDocs::new(
+        "Get a range of elements from a list",
+        "1.0.0",
+        Group::List,
+        "O(S+N) where S is the distance of start offset \
+        from HEAD for small lists, from nearest end \
+        (HEAD or TAIL) for large lists; and N is the \
+        number of elements in the specified range.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("start", ArgKind::Integer),
+        Arg::new("stop", ArgKind::Integer),
+    ]),
+    parsers::lrange,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::List, Acl::Slow]);
+
+/// `LINDEX`.
+const LINDEX: CommandSpec = CommandSpec::new(
+    "lindex",
+    3,
+    CommandDocs::new(
+        "Get an element from a list by its index",
+        "1.0.0",
+        Group::List,
+        "O(N) where N is the number of elements to \
+        traverse to get to the element at index. This \
+        makes asking for the first or the last element \
+        of the list O(1).",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("index", ArgKind::Integer)]),
+    parsers::lindex,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::List, Acl::Slow]);
+
+/// `LLEN`.
+const LLEN: CommandSpec = CommandSpec::new(
+    "llen",
+    2,
+    CommandDocs::new("Get the length of a list", "1.0.0", Group::List, "O(1)")
+        .arguments(&[Arg::key("key", 0)]),
+    parsers::llen,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::List, Acl::Fast]);
+
+/// `LSET`.
+const LSET: CommandSpec = CommandSpec::new(
+    "lset",
+    4,
+    CommandDocs::new(
+        "Set the value of an element in a list by its \
+        index",
+        "1.0.0",
+        Group::List,
+        "O(N) where N is the length of the list. Setting \
+        either the first or the last element of the \
+        list is O(1).",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("index", ArgKind::Integer),
+        Arg::new("element", ArgKind::String),
+    ]),
+    parsers::lset,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `LINSERT`.
+const LINSERT: CommandSpec = CommandSpec::new(
+    "linsert",
+    5,
+    CommandDocs::new(
+        "Insert an element before or after another \
+        element in a list",
+        "2.2.0",
+        Group::List,
+        "O(N) where N is the number of elements to \
+        traverse before seeing the value pivot. This \
+        means that inserting somewhere on the left end \
+        on the list (head) can be considered O(1) and \
+        inserting somewhere on the right end (tail) is \
+        O(N).",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("where", ArgKind::OneOf).members(&[
+            Arg::pure_token("before", "BEFORE"),
+            Arg::pure_token("after", "AFTER"),
+        ]),
+        Arg::new("pivot", ArgKind::String),
+        Arg::new("element", ArgKind::String),
+    ]),
+    parsers::linsert,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `LREM`.
+const LREM: CommandSpec = CommandSpec::new(
+    "lrem",
+    4,
+    CommandDocs::new(
+        "Remove elements from a list",
+        "1.0.0",
+        Group::List,
+        "O(N+M) where N is the length of the list and M \
+        is the number of elements removed.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer),
+        Arg::new("element", ArgKind::String),
+    ]),
+    parsers::lrem,
+)
+.flags(&[Flag::Write])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `LTRIM`.
+const LTRIM: CommandSpec = CommandSpec::new(
+    "ltrim",
+    4,
+    CommandDocs::new(
+        "Trim a list to the specified range",
+        "1.0.0",
+        Group::List,
+        "O(N) where N is the number of elements to be \
+        removed by the operation.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("start", ArgKind::Integer),
+        Arg::new("stop", ArgKind::Integer),
+    ]),
+    parsers::ltrim,
+)
+.flags(&[Flag::Write])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `LPOS`.
+const LPOS: CommandSpec = CommandSpec::new(
+    "lpos",
+    -3,
+    CommandDocs::new(
+        "Return the index of matching elements on a list",
+        "6.0.6",
+        Group::List,
+        "O(N) where N is the number of elements in the \
+        list, for the average case. When searching for \
+        elements near the head or the tail of the list, \
+        or when the MAXLEN option is provided, the \
+        command may run in constant time.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("element", ArgKind::String),
+        Arg::new("rank", ArgKind::Integer).token("RANK").optional(),
+        Arg::new("num-matches", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+        Arg::new("len", ArgKind::Integer).token("MAXLEN").optional(),
+    ]),
+    parsers::lpos,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::List, Acl::Slow]);
+
+/// `LMOVE`.
+const LMOVE: CommandSpec = CommandSpec::new(
+    "lmove",
+    5,
+    CommandDocs::new(
+        "Pop an element from a list, push it to another \
+        list and return it",
+        "6.2.0",
+        Group::List,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("source", 0),
+        Arg::key("destination", 1),
+        Arg::new("wherefrom", ArgKind::OneOf).members(&[
+            Arg::pure_token("left", "LEFT"),
+            Arg::pure_token("right", "RIGHT"),
+        ]),
+        Arg::new("whereto", ArgKind::OneOf).members(&[
+            Arg::pure_token("left", "LEFT"),
+            Arg::pure_token("right", "RIGHT"),
+        ]),
+    ]),
+    parsers::lmove,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Delete], 1, 0, 1),
+        KeySpec::range(&[Key::Rw, Key::Insert], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `RPOPLPUSH`.
+const RPOPLPUSH: CommandSpec = CommandSpec::new(
+    "rpoplpush",
+    3,
+    CommandDocs::new(
+        "Remove the last element in a list, prepend it \
+        to another list and return it",
+        "1.2.0",
+        Group::List,
+        "O(1)",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`LMOVE` with the `RIGHT` and `LEFT` arguments")
+    .arguments(&[Arg::key("source", 0), Arg::key("destination", 1)]),
+    parsers::rpoplpush,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Delete], 1, 0, 1),
+        KeySpec::range(&[Key::Rw, Key::Insert], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `LMPOP`.
+const LMPOP: CommandSpec = CommandSpec::new(
+    "lmpop",
+    -4,
+    CommandDocs::new(
+        "Pop elements from a list",
+        "7.0.0",
+        Group::List,
+        "O(N+M) where N is the number of provided keys \
+        and M is the number of elements returned.",
+    )
+    .arguments(&[
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 0).multiple(),
+        Arg::new("where", ArgKind::OneOf).members(&[
+            Arg::pure_token("left", "LEFT"),
+            Arg::pure_token("right", "RIGHT"),
+        ]),
+        Arg::new("count", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+    ]),
+    parsers::lmpop,
+)
+.flags(&[Flag::Write, Flag::MovableKeys])
+.keys(
+    0,
+    0,
+    0,
+    &[KeySpec::new(
+        &[Key::Rw, Key::Access, Key::Delete],
+        BeginSearch::Index(1),
+        FindKeys::Keynum {
+            keynum_index: 0,
+            first_key: 1,
+            key_step: 1,
+        },
+    )],
+)
+.acl(&[Acl::Write, Acl::List, Acl::Slow]);
+
+/// `SADD`.
+const SADD: CommandSpec = CommandSpec::new(
+    "sadd",
+    -3,
+    CommandDocs::new(
+        "Add one or more members to a set",
+        "1.0.0",
+        Group::Set,
+        "O(1) for each element added, so O(N) to add N \
+        elements when the command is called with \
+        multiple arguments.",
+    )
+    .history(&[("2.4.0", "Accepts multiple `member` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("member", ArgKind::String).multiple(),
+    ]),
+    parsers::sadd,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::Set, Acl::Fast]);
+
+/// `SREM`.
+const SREM: CommandSpec = CommandSpec::new(
+    "srem",
+    -3,
+    CommandDocs::new(
+        "Remove one or more members from a set",
+        "1.0.0",
+        Group::Set,
+        "O(N) where N is the number of members to be \
+        removed.",
+    )
+    .history(&[("2.4.0", "Accepts multiple `member` arguments.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("member", ArgKind::String).multiple(),
+    ]),
+    parsers::srem,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::Set, Acl::Fast]);
+
+/// `SMEMBERS`.
+const SMEMBERS: CommandSpec = CommandSpec::new(
+    "smembers",
+    2,
+    CommandDocs::new(
+        "Get all the members in a set",
+        "1.0.0",
+        Group::Set,
+        "O(N) where N is the set cardinality.",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::smembers,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Set, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `SISMEMBER`.
+const SISMEMBER: CommandSpec = CommandSpec::new(
+    "sismember",
+    3,
+    CommandDocs::new(
+        "Determine if a given value is a member of a set",
+        "1.0.0",
+        Group::Set,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
+    parsers::sismember,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Set, Acl::Fast]);
+
+/// `SMISMEMBER`.
+const SMISMEMBER: CommandSpec = CommandSpec::new(
+    "smismember",
+    -3,
+    CommandDocs::new(
+        "Returns the membership associated with the \
+        given elements for a set",
+        "6.2.0",
+        Group::Set,
+        "O(N) where N is the number of elements being \
+        checked for membership",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("member", ArgKind::String).multiple(),
+    ]),
+    parsers::smismember,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Set, Acl::Fast]);
+
+/// `SCARD`.
+const SCARD: CommandSpec = CommandSpec::new(
+    "scard",
+    2,
+    CommandDocs::new(
+        "Get the number of members in a set",
+        "1.0.0",
+        Group::Set,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::scard,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Set, Acl::Fast]);
+
+/// `SPOP`.
+const SPOP: CommandSpec = CommandSpec::new(
+    "spop",
+    -2,
+    CommandDocs::new(
+        "Remove and return one or multiple random \
+        members from a set",
+        "1.0.0",
+        Group::Set,
+        "Without the count argument O(1), otherwise O(N) \
+        where N is the value of the passed count.",
+    )
+    .history(&[("3.2.0", "Added the `count` argument.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer)
+            .since("3.2.0")
+            .optional(),
+    ]),
+    parsers::spop,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Delete],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::Set, Acl::Fast])
+.tips(&["nondeterministic_output"]);
+
+/// `SRANDMEMBER`.
+const SRANDMEMBER: CommandSpec = CommandSpec::new(
+    "srandmember",
+    -2,
+    CommandDocs::new(
+        "Get one or multiple random members from a set",
+        "1.0.0",
+        Group::Set,
+        "Without the count argument O(1), otherwise O(N) \
+        where N is the absolute value of the passed \
+        count.",
+    )
+    .history(&[("2.6.0", "Added the optional `count` argument.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer)
+            .since("2.6.0")
+            .optional(),
+    ]),
+    parsers::srandmember,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Set, Acl::Slow])
+.tips(&["nondeterministic_output"]);
+
+/// `SMOVE`.
+const SMOVE: CommandSpec = CommandSpec::new(
+    "smove",
+    4,
+    CommandDocs::new(
+        "Move a member from one set to another",
+        "1.0.0",
+        Group::Set,
+        "O(1)",
+    )
+    .arguments(&[
+        Arg::key("source", 0),
+        Arg::key("destination", 1),
+        Arg::new("member", ArgKind::String),
+    ]),
+    parsers::smove,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Access, Key::Delete], 1, 0, 1),
+        KeySpec::range(&[Key::Rw, Key::Insert], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::Set, Acl::Fast]);
+
+/// `SINTER`.
+const SINTER: CommandSpec = CommandSpec::new(
+    "sinter",
+    -2,
+    CommandDocs::new(
+        "Intersect multiple sets",
+        "1.0.0",
+        Group::Set,
+        "O(N*M) worst case where N is the cardinality of \
+        the smallest set and M is the number of sets.",
+    )
+    .arguments(&[Arg::key("key", 0).multiple()]),
+    parsers::sinter,
+)
+.flags(&[Flag::Readonly])
+.keys(
+    1,
+    -1,
+    1,
+    &[KeySpec::range(&[Key::Ro, Key::Access], 1, -1, 1)],
+)
+.acl(&[Acl::Read, Acl::Set, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `SUNION`.
+const SUNION: CommandSpec = CommandSpec::new(
+    "sunion",
+    -2,
+    CommandDocs::new(
+        "Add multiple sets",
+        "1.0.0",
+        Group::Set,
+        "O(N) where N is the total number of elements in \
+        all given sets.",
+    )
+    .arguments(&[Arg::key("key", 0).multiple()]),
+    parsers::sunion,
+)
+.flags(&[Flag::Readonly])
+.keys(
+    1,
+    -1,
+    1,
+    &[KeySpec::range(&[Key::Ro, Key::Access], 1, -1, 1)],
+)
+.acl(&[Acl::Read, Acl::Set, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `SDIFF`.
+const SDIFF: CommandSpec = CommandSpec::new(
+    "sdiff",
+    -2,
+    CommandDocs::new(
+        "Subtract multiple sets",
+        "1.0.0",
+        Group::Set,
+        "O(N) where N is the total number of elements in \
+        all given sets.",
+    )
+    .arguments(&[Arg::key("key", 0).multiple()]),
+    parsers::sdiff,
+)
+.flags(&[Flag::Readonly])
+.keys(
+    1,
+    -1,
+    1,
+    &[KeySpec::range(&[Key::Ro, Key::Access], 1, -1, 1)],
+)
+.acl(&[Acl::Read, Acl::Set, Acl::Slow])
+.tips(&["nondeterministic_output_order"]);
+
+/// `SINTERSTORE`.
+const SINTERSTORE: CommandSpec = CommandSpec::new(
+    "sinterstore",
+    -3,
+    CommandDocs::new(
+        "Intersect multiple sets and store the resulting \
+        set in a key",
+        "1.0.0",
+        Group::Set,
+        "O(N*M) worst case where N is the cardinality of \
+        the smallest set and M is the number of sets.",
+    )
+    .arguments(&[Arg::key("destination", 0), Arg::key("key", 1).multiple()]),
+    parsers::sinterstore,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    -1,
+    1,
+    &[
+        KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1),
+        KeySpec::range(&[Key::Ro, Key::Access], 2, -1, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::Set, Acl::Slow]);
+
+/// `SUNIONSTORE`.
+const SUNIONSTORE: CommandSpec = CommandSpec::new(
+    "sunionstore",
+    -3,
+    CommandDocs::new(
+        "Add multiple sets and store the resulting set \
+        in a key",
+        "1.0.0",
+        Group::Set,
+        "O(N) where N is the total number of elements in \
+        all given sets.",
+    )
+    .arguments(&[Arg::key("destination", 0), Arg::key("key", 1).multiple()]),
+    parsers::sunionstore,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    -1,
+    1,
+    &[
+        KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1),
+        KeySpec::range(&[Key::Ro, Key::Access], 2, -1, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::Set, Acl::Slow]);
+
+/// `SDIFFSTORE`.
+const SDIFFSTORE: CommandSpec = CommandSpec::new(
+    "sdiffstore",
+    -3,
+    CommandDocs::new(
+        "Subtract multiple sets and store the resulting \
+        set in a key",
+        "1.0.0",
+        Group::Set,
+        "O(N) where N is the total number of elements in \
+        all given sets.",
+    )
+    .arguments(&[Arg::key("destination", 0), Arg::key("key", 1).multiple()]),
+    parsers::sdiffstore,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    -1,
+    1,
+    &[
+        KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1),
+        KeySpec::range(&[Key::Ro, Key::Access], 2, -1, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::Set, Acl::Slow]);
+
+/// `SINTERCARD`.
+const SINTERCARD: CommandSpec = CommandSpec::new(
+    "sintercard",
+    -3,
+    CommandDocs::new(
+        "Intersect multiple sets and return the \
+        cardinality of the result",
+        "7.0.0",
+        Group::Set,
+        "O(N*M) worst case where N is the cardinality of \
+        the smallest set and M is the number of sets.",
+    )
+    .arguments(&[
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 0).multiple(),
+        Arg::new("limit", ArgKind::Integer)
+            .token("LIMIT")
+            .optional(),
+    ]),
+    parsers::sintercard,
+)
+.flags(&[Flag::Readonly, Flag::MovableKeys])
+.keys(
+    0,
+    0,
+    0,
+    &[KeySpec::new(
+        &[Key::Ro, Key::Access],
+        BeginSearch::Index(1),
+        FindKeys::Keynum {
+            keynum_index: 0,
+            first_key: 1,
+            key_step: 1,
+        },
+    )],
+)
+.acl(&[Acl::Read, Acl::Set, Acl::Slow]);
+
+/// `SSCAN`.
+const SSCAN: CommandSpec = CommandSpec::new(
+    "sscan",
+    -3,
+    CommandDocs::new(
+        "Incrementally iterate Set elements",
+        "2.8.0",
+        Group::Set,
+        "O(1) for every call. O(N) for a complete \
+        iteration, including enough command calls for \
+        the cursor to return back to 0. N is the number \
+        of elements inside the collection..",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("cursor", ArgKind::Integer),
+        Arg::new("pattern", ArgKind::Pattern)
+            .token("MATCH")
+            .optional(),
+        Arg::new("count", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+    ]),
+    parsers::sscan,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::Set, Acl::Slow])
+.tips(&["nondeterministic_output"]);
+
+/// `ZADD`.
+const ZADD: CommandSpec = CommandSpec::new(
+    "zadd",
+    -4,
+    CommandDocs::new(
+        "Add one or more members to a sorted set, or \
+        update its score if it already exists",
+        "1.2.0",
+        Group::SortedSet,
+        "O(log(N)) for each item added, where N is the \
+        number of elements in the sorted set.",
+    )
+    .history(&[
+        ("2.4.0", "Accepts multiple elements."),
+        ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+        ("6.2.0", "Added the `GT` and `LT` options."),
+    ])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("condition", ArgKind::OneOf)
+            .since("3.0.2")
+            .optional()
+            .members(&[Arg::pure_token("nx", "NX"), Arg::pure_token("xx", "XX")]),
+        Arg::new("comparison", ArgKind::OneOf)
+            .since("6.2.0")
+            .optional()
+            .members(&[Arg::pure_token("gt", "GT"), Arg::pure_token("lt", "LT")]),
+        Arg::pure_token("change", "CH").since("3.0.2").optional(),
+        Arg::pure_token("increment", "INCR")
+            .since("3.0.2")
+            .optional(),
+        Arg::new("score_member", ArgKind::Block)
+            .multiple()
+            .members(&[
+                Arg::new("score", ArgKind::Double),
+                Arg::new("member", ArgKind::String),
+            ]),
+    ]),
+    parsers::zadd,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Fast]);
+
+/// `ZINCRBY`.
+const ZINCRBY: CommandSpec = CommandSpec::new(
+    "zincrby",
+    4,
+    CommandDocs::new(
+        "Increment the score of a member in a sorted set",
+        "1.2.0",
+        Group::SortedSet,
+        "O(log(N)) where N is the number of elements in \
+        the sorted set.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("increment", ArgKind::Integer),
+        Arg::new("member", ArgKind::String),
+    ]),
+    parsers::zincrby,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Update],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Fast]);
+
+/// `ZREM`.
+const ZREM: CommandSpec = CommandSpec::new(
+    "zrem",
+    -3,
+    CommandDocs::new(
+        "Remove one or more members from a sorted set",
+        "1.2.0",
+        Group::SortedSet,
+        "O(M*log(N)) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        to be removed.",
+    )
+    .history(&[("2.4.0", "Accepts multiple elements.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("member", ArgKind::String).multiple(),
+    ]),
+    parsers::zrem,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Fast]);
+
+/// `ZSCORE`.
+const ZSCORE: CommandSpec = CommandSpec::new(
+    "zscore",
+    3,
+    CommandDocs::new(
+        "Get the score associated with the given member \
+        in a sorted set",
+        "1.2.0",
+        Group::SortedSet,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
+    parsers::zscore,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZMSCORE`.
+const ZMSCORE: CommandSpec = CommandSpec::new(
+    "zmscore",
+    -3,
+    CommandDocs::new(
+        "Get the score associated with the given members \
+        in a sorted set",
+        "6.2.0",
+        Group::SortedSet,
+        "O(N) where N is the number of members being \
+        requested.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("member", ArgKind::String).multiple(),
+    ]),
+    parsers::zmscore,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZCARD`.
+const ZCARD: CommandSpec = CommandSpec::new(
+    "zcard",
+    2,
+    CommandDocs::new(
+        "Get the number of members in a sorted set",
+        "1.2.0",
+        Group::SortedSet,
+        "O(1)",
+    )
+    .arguments(&[Arg::key("key", 0)]),
+    parsers::zcard,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZCOUNT`.
+const ZCOUNT: CommandSpec = CommandSpec::new(
+    "zcount",
+    4,
+    CommandDocs::new(
+        "Count the members in a sorted set with scores \
+        within the given values",
+        "2.0.0",
+        Group::SortedSet,
+        "O(log(N)) with N being the number of elements \
+        in the sorted set.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("min", ArgKind::Double),
+        Arg::new("max", ArgKind::Double),
+    ]),
+    parsers::zcount,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZLEXCOUNT`.
+const ZLEXCOUNT: CommandSpec = CommandSpec::new(
+    "zlexcount",
+    4,
+    CommandDocs::new(
+        "Count the number of members in a sorted set \
+        between a given lexicographical range",
+        "2.8.9",
+        Group::SortedSet,
+        "O(log(N)) with N being the number of elements \
+        in the sorted set.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("min", ArgKind::String),
+        Arg::new("max", ArgKind::String),
+    ]),
+    parsers::zlexcount,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZRANK`.
+const ZRANK: CommandSpec = CommandSpec::new(
+    "zrank",
+    3,
+    CommandDocs::new(
+        "Determine the index of a member in a sorted set",
+        "2.0.0",
+        Group::SortedSet,
+        "O(log(N))",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
+    parsers::zrank,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZREVRANK`.
+const ZREVRANK: CommandSpec = CommandSpec::new(
+    "zrevrank",
+    3,
+    CommandDocs::new(
+        "Determine the index of a member in a sorted \
+        set, with scores ordered from high to low",
+        "2.0.0",
+        Group::SortedSet,
+        "O(log(N))",
+    )
+    .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
+    parsers::zrevrank,
+)
+.flags(&[Flag::Readonly, Flag::Fast])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Fast]);
+
+/// `ZRANGE`.
+const ZRANGE: CommandSpec = CommandSpec::new(
+    "zrange",
+    -4,
+    CommandDocs::new(
+        "Return a range of members in a sorted set",
+        "1.2.0",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        returned.",
+    )
+    .history(&[(
+        "6.2.0",
+        "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` \
+        options.",
+    )])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("start", ArgKind::String),
+        Arg::new("stop", ArgKind::String),
+        Arg::new("sortby", ArgKind::OneOf)
+            .since("6.2.0")
+            .optional()
+            .members(&[
+                Arg::pure_token("byscore", "BYSCORE"),
+                Arg::pure_token("bylex", "BYLEX"),
+            ]),
+        Arg::pure_token("rev", "REV").since("6.2.0").optional(),
+        Arg::new("offset_count", ArgKind::Block)
+            .token("LIMIT")
+            .since("6.2.0")
+            .optional()
+            .members(&[
+                Arg::new("offset", ArgKind::Integer),
+                Arg::new("count", ArgKind::Integer),
+            ]),
+        Arg::pure_token("withscores", "WITHSCORES").optional(),
+    ]),
+    parsers::zrange,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZREVRANGE`.
+const ZREVRANGE: CommandSpec = CommandSpec::new(
+    "zrevrange",
+    -4,
+    CommandDocs::new(
+        "Return a range of members in a sorted set, by \
+        index, with scores ordered from high to low",
+        "1.2.0",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        returned.",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`ZRANGE` with the `REV` argument")
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("start", ArgKind::Integer),
+        Arg::new("stop", ArgKind::Integer),
+        Arg::pure_token("withscores", "WITHSCORES").optional(),
+    ]),
+    parsers::zrevrange,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZRANGEBYSCORE`.
+const ZRANGEBYSCORE: CommandSpec = CommandSpec::new(
+    "zrangebyscore",
+    -4,
+    CommandDocs::new(
+        "Return a range of members in a sorted set, by \
+        score",
+        "1.0.5",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        being returned. If M is constant (e.g. always \
+        asking for the first 10 elements with LIMIT), \
+        you can consider it O(log(N)).",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`ZRANGE` with the `BYSCORE` argument")
+    .history(&[("2.0.0", "Added the `WITHSCORES` modifier.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("min", ArgKind::Double),
+        Arg::new("max", ArgKind::Double),
+        Arg::pure_token("withscores", "WITHSCORES")
+            .since("2.0.0")
+            .optional(),
+        Arg::new("offset_count", ArgKind::Block)
+            .token("LIMIT")
+            .optional()
+            .members(&[
+                Arg::new("offset", ArgKind::Integer),
+                Arg::new("count", ArgKind::Integer),
+            ]),
+    ]),
+    parsers::zrangebyscore,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZREVRANGEBYSCORE`.
+const ZREVRANGEBYSCORE: CommandSpec = CommandSpec::new(
+    "zrevrangebyscore",
+    -4,
+    CommandDocs::new(
+        "Return a range of members in a sorted set, by \
+        score, with scores ordered from high to low",
+        "2.2.0",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        being returned. If M is constant (e.g. always \
+        asking for the first 10 elements with LIMIT), \
+        you can consider it O(log(N)).",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`ZRANGE` with the `REV` and `BYSCORE` arguments")
+    .history(&[("2.1.6", "`min` and `max` can be exclusive.")])
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("max", ArgKind::Double),
+        Arg::new("min", ArgKind::Double),
+        Arg::pure_token("withscores", "WITHSCORES").optional(),
+        Arg::new("offset_count", ArgKind::Block)
+            .token("LIMIT")
+            .optional()
+            .members(&[
+                Arg::new("offset", ArgKind::Integer),
+                Arg::new("count", ArgKind::Integer),
+            ]),
+    ]),
+    parsers::zrevrangebyscore,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZRANGEBYLEX`.
+const ZRANGEBYLEX: CommandSpec = CommandSpec::new(
+    "zrangebylex",
+    -4,
+    CommandDocs::new(
+        "Return a range of members in a sorted set, by \
+        lexicographical range",
+        "2.8.9",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        being returned. If M is constant (e.g. always \
+        asking for the first 10 elements with LIMIT), \
+        you can consider it O(log(N)).",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`ZRANGE` with the `BYLEX` argument")
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("min", ArgKind::String),
+        Arg::new("max", ArgKind::String),
+        Arg::new("offset_count", ArgKind::Block)
+            .token("LIMIT")
+            .optional()
+            .members(&[
+                Arg::new("offset", ArgKind::Integer),
+                Arg::new("count", ArgKind::Integer),
+            ]),
+    ]),
+    parsers::zrangebylex,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZREVRANGEBYLEX`.
+const ZREVRANGEBYLEX: CommandSpec = CommandSpec::new(
+    "zrevrangebylex",
+    -4,
+    CommandDocs::new(
+        "Return a range of members in a sorted set, by \
+        lexicographical range, ordered from higher to \
+        lower strings.",
+        "2.8.9",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        being returned. If M is constant (e.g. always \
+        asking for the first 10 elements with LIMIT), \
+        you can consider it O(log(N)).",
+    )
+    .doc_flags(&[DocFlag::Deprecated])
+    .deprecated_since("6.2.0")
+    .replaced_by("`ZRANGE` with the `REV` and `BYLEX` arguments")
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("max", ArgKind::String),
+        Arg::new("min", ArgKind::String),
+        Arg::new("offset_count", ArgKind::Block)
+            .token("LIMIT")
+            .optional()
+            .members(&[
+                Arg::new("offset", ArgKind::Integer),
+                Arg::new("count", ArgKind::Integer),
+            ]),
+    ]),
+    parsers::zrevrangebylex,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZRANGESTORE`.
+const ZRANGESTORE: CommandSpec = CommandSpec::new(
+    "zrangestore",
+    -5,
+    CommandDocs::new(
+        "Store a range of members from sorted set into \
+        another key",
+        "6.2.0",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        stored into the destination key.",
+    )
+    .arguments(&[
+        Arg::key("dst", 0),
+        Arg::key("src", 1),
+        Arg::new("min", ArgKind::String),
+        Arg::new("max", ArgKind::String),
+        Arg::new("sortby", ArgKind::OneOf).optional().members(&[
+            Arg::pure_token("byscore", "BYSCORE"),
+            Arg::pure_token("bylex", "BYLEX"),
+        ]),
+        Arg::pure_token("rev", "REV").optional(),
+        Arg::new("offset_count", ArgKind::Block)
+            .token("LIMIT")
+            .optional()
+            .members(&[
+                Arg::new("offset", ArgKind::Integer),
+                Arg::new("count", ArgKind::Integer),
+            ]),
+    ]),
+    parsers::zrangestore,
+)
+.flags(&[Flag::Write, Flag::Denyoom])
+.keys(
+    1,
+    2,
+    1,
+    &[
+        KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1),
+        KeySpec::range(&[Key::Ro, Key::Access], 2, 0, 1),
+    ],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZREMRANGEBYRANK`.
+const ZREMRANGEBYRANK: CommandSpec = CommandSpec::new(
+    "zremrangebyrank",
+    4,
+    CommandDocs::new(
+        "Remove all members in a sorted set within the \
+        given indexes",
+        "2.0.0",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        removed by the operation.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("start", ArgKind::Integer),
+        Arg::new("stop", ArgKind::Integer),
+    ]),
+    parsers::zremrangebyrank,
+)
+.flags(&[Flag::Write])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZREMRANGEBYSCORE`.
+const ZREMRANGEBYSCORE: CommandSpec = CommandSpec::new(
+    "zremrangebyscore",
+    4,
+    CommandDocs::new(
+        "Remove all members in a sorted set within the \
+        given scores",
+        "1.2.0",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        removed by the operation.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("min", ArgKind::Double),
+        Arg::new("max", ArgKind::Double),
+    ]),
+    parsers::zremrangebyscore,
+)
+.flags(&[Flag::Write])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZREMRANGEBYLEX`.
+const ZREMRANGEBYLEX: CommandSpec = CommandSpec::new(
+    "zremrangebylex",
+    4,
+    CommandDocs::new(
+        "Remove all members in a sorted set between the \
+        given lexicographical range",
+        "2.8.9",
+        Group::SortedSet,
+        "O(log(N)+M) with N being the number of elements \
+        in the sorted set and M the number of elements \
+        removed by the operation.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("min", ArgKind::String),
+        Arg::new("max", ArgKind::String),
+    ]),
+    parsers::zremrangebylex,
+)
+.flags(&[Flag::Write])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZPOPMIN`.
+const ZPOPMIN: CommandSpec = CommandSpec::new(
+    "zpopmin",
+    -2,
+    CommandDocs::new(
+        "Remove and return members with the lowest \
+        scores in a sorted set",
+        "5.0.0",
+        Group::SortedSet,
+        "O(log(N)*M) with N being the number of elements \
+        in the sorted set, and M being the number of \
+        elements popped.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer).optional(),
+    ]),
+    parsers::zpopmin,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Delete],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Fast]);
+
+/// `ZPOPMAX`.
+const ZPOPMAX: CommandSpec = CommandSpec::new(
+    "zpopmax",
+    -2,
+    CommandDocs::new(
+        "Remove and return members with the highest \
+        scores in a sorted set",
+        "5.0.0",
+        Group::SortedSet,
+        "O(log(N)*M) with N being the number of elements \
+        in the sorted set, and M being the number of \
+        elements popped.",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("count", ArgKind::Integer).optional(),
+    ]),
+    parsers::zpopmax,
+)
+.flags(&[Flag::Write, Flag::Fast])
+.keys(
+    1,
+    1,
+    1,
+    &[KeySpec::range(
+        &[Key::Rw, Key::Access, Key::Delete],
+        1,
+        0,
+        1,
+    )],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Fast]);
+
+/// `ZRANDMEMBER`.
+const ZRANDMEMBER: CommandSpec = CommandSpec::new(
+    "zrandmember",
+    -2,
+    CommandDocs::new(
+        "Get one or multiple random elements from a \
+        sorted set",
+        "6.2.0",
+        Group::SortedSet,
+        "O(N) where N is the number of elements returned",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("options", ArgKind::Block).optional().members(&[
+            Arg::new("count", ArgKind::Integer),
+            Arg::pure_token("withscores", "WITHSCORES").optional(),
+        ]),
+    ]),
+    parsers::zrandmember,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow])
+.tips(&["nondeterministic_output"]);
+
+/// `ZSCAN`.
+const ZSCAN: CommandSpec = CommandSpec::new(
+    "zscan",
+    -3,
+    CommandDocs::new(
+        "Incrementally iterate sorted sets elements and \
+        associated scores",
+        "2.8.0",
+        Group::SortedSet,
+        "O(1) for every call. O(N) for a complete \
+        iteration, including enough command calls for \
+        the cursor to return back to 0. N is the number \
+        of elements inside the collection..",
+    )
+    .arguments(&[
+        Arg::key("key", 0),
+        Arg::new("cursor", ArgKind::Integer),
+        Arg::new("pattern", ArgKind::Pattern)
+            .token("MATCH")
+            .optional(),
+        Arg::new("count", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+    ]),
+    parsers::zscan,
+)
+.flags(&[Flag::Readonly])
+.keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow])
+.tips(&["nondeterministic_output"]);
+
+/// `ZUNIONSTORE`.
+const ZUNIONSTORE: CommandSpec = CommandSpec::new(
+    "zunionstore",
+    -4,
+    CommandDocs::new(
+        "Add multiple sorted sets and store the \
+        resulting sorted set in a new key",
+        "2.0.0",
+        Group::SortedSet,
+        "O(N)+O(M log(M)) with N being the sum of the \
+        sizes of the input sorted sets, and M being the \
+        number of elements in the resulting sorted set.",
+    )
+    .arguments(&[
+        Arg::key("destination", 0),
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 1).multiple(),
+        Arg::new("weight", ArgKind::Integer)
+            .token("WEIGHTS")
+            .optional()
+            .multiple(),
+        Arg::new("aggregate", ArgKind::OneOf)
+            .token("AGGREGATE")
+            .optional()
+            .members(&[
+                Arg::pure_token("sum", "SUM"),
+                Arg::pure_token("min", "MIN"),
+                Arg::pure_token("max", "MAX"),
+            ]),
+    ]),
+    parsers::zunionstore,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::MovableKeys])
+.keys(
+    1,
+    1,
+    1,
+    &[
+        KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1),
+        KeySpec::new(
+            &[Key::Ro, Key::Access],
+            BeginSearch::Index(2),
+            FindKeys::Keynum {
+                keynum_index: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        ),
+    ],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZINTERSTORE`.
+const ZINTERSTORE: CommandSpec = CommandSpec::new(
+    "zinterstore",
+    -4,
+    CommandDocs::new(
+        "Intersect multiple sorted sets and store the \
+        resulting sorted set in a new key",
+        "2.0.0",
+        Group::SortedSet,
+        "O(N*K)+O(M*log(M)) worst case with N being the \
+        smallest input sorted set, K being the number \
+        of input sorted sets and M being the number of \
+        elements in the resulting sorted set.",
+    )
+    .arguments(&[
+        Arg::key("destination", 0),
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 1).multiple(),
+        Arg::new("weight", ArgKind::Integer)
+            .token("WEIGHTS")
+            .optional()
+            .multiple(),
+        Arg::new("aggregate", ArgKind::OneOf)
+            .token("AGGREGATE")
+            .optional()
+            .members(&[
+                Arg::pure_token("sum", "SUM"),
+                Arg::pure_token("min", "MIN"),
+                Arg::pure_token("max", "MAX"),
+            ]),
+    ]),
+    parsers::zinterstore,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::MovableKeys])
+.keys(
+    1,
+    1,
+    1,
+    &[
+        KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1),
+        KeySpec::new(
+            &[Key::Ro, Key::Access],
+            BeginSearch::Index(2),
+            FindKeys::Keynum {
+                keynum_index: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        ),
+    ],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZDIFFSTORE`.
+const ZDIFFSTORE: CommandSpec = CommandSpec::new(
+    "zdiffstore",
+    -4,
+    CommandDocs::new(
+        "Subtract multiple sorted sets and store the \
+        resulting sorted set in a new key",
+        "6.2.0",
+        Group::SortedSet,
+        "O(L + (N-K)log(N)) worst case where L is the \
+        total number of elements in all the sets, N is \
+        the size of the first set, and K is the size of \
+        the result set.",
+    )
+    .arguments(&[
+        Arg::key("destination", 0),
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 1).multiple(),
+    ]),
+    parsers::zdiffstore,
+)
+.flags(&[Flag::Write, Flag::Denyoom, Flag::MovableKeys])
+.keys(
+    1,
+    1,
+    1,
+    &[
+        KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1),
+        KeySpec::new(
+            &[Key::Ro, Key::Access],
+            BeginSearch::Index(2),
+            FindKeys::Keynum {
+                keynum_index: 0,
+                first_key: 1,
+                key_step: 1,
+            },
+        ),
+    ],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);
+
+/// `ZUNION`.
+const ZUNION: CommandSpec = CommandSpec::new(
+    "zunion",
+    -3,
+    CommandDocs::new(
+        "Add multiple sorted sets",
+        "6.2.0",
+        Group::SortedSet,
+        "O(N)+O(M*log(M)) with N being the sum of the \
+        sizes of the input sorted sets, and M being the \
+        number of elements in the resulting sorted set.",
+    )
+    .arguments(&[
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 0).multiple(),
+        Arg::new("weight", ArgKind::Integer)
+            .token("WEIGHTS")
+            .optional()
+            .multiple(),
+        Arg::new("aggregate", ArgKind::OneOf)
+            .token("AGGREGATE")
+            .optional()
+            .members(&[
+                Arg::pure_token("sum", "SUM"),
+                Arg::pure_token("min", "MIN"),
+                Arg::pure_token("max", "MAX"),
+            ]),
+        Arg::pure_token("withscores", "WITHSCORES").optional(),
+    ]),
+    parsers::zunion,
+)
+.flags(&[Flag::Readonly, Flag::MovableKeys])
+.keys(
+    0,
+    0,
+    0,
+    &[KeySpec::new(
+        &[Key::Ro, Key::Access],
+        BeginSearch::Index(1),
+        FindKeys::Keynum {
+            keynum_index: 0,
+            first_key: 1,
+            key_step: 1,
+        },
+    )],
+)
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZINTER`.
+const ZINTER: CommandSpec = CommandSpec::new(
+    "zinter",
+    -3,
+    CommandDocs::new(
+        "Intersect multiple sorted sets",
+        "6.2.0",
+        Group::SortedSet,
+        "O(N*K)+O(M*log(M)) worst case with N being the \
+        smallest input sorted set, K being the number \
+        of input sorted sets and M being the number of \
+        elements in the resulting sorted set.",
+    )
+    .arguments(&[
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 0).multiple(),
+        Arg::new("weight", ArgKind::Integer)
+            .token("WEIGHTS")
+            .optional()
+            .multiple(),
+        Arg::new("aggregate", ArgKind::OneOf)
+            .token("AGGREGATE")
+            .optional()
+            .members(&[
+                Arg::pure_token("sum", "SUM"),
+                Arg::pure_token("min", "MIN"),
+                Arg::pure_token("max", "MAX"),
+            ]),
+        Arg::pure_token("withscores", "WITHSCORES").optional(),
+    ]),
+    parsers::zinter,
+)
+.flags(&[Flag::Readonly, Flag::MovableKeys])
+.keys(
+    0,
+    0,
+    0,
+    &[KeySpec::new(
+        &[Key::Ro, Key::Access],
+        BeginSearch::Index(1),
+        FindKeys::Keynum {
+            keynum_index: 0,
+            first_key: 1,
+            key_step: 1,
+        },
+    )],
+)
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZDIFF`.
+const ZDIFF: CommandSpec = CommandSpec::new(
+    "zdiff",
+    -3,
+    CommandDocs::new(
+        "Subtract multiple sorted sets",
+        "6.2.0",
+        Group::SortedSet,
+        "O(L + (N-K)log(N)) worst case where L is the \
+        total number of elements in all the sets, N is \
+        the size of the first set, and K is the size of \
+        the result set.",
+    )
+    .arguments(&[
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 0).multiple(),
+        Arg::pure_token("withscores", "WITHSCORES").optional(),
+    ]),
+    parsers::zdiff,
+)
+.flags(&[Flag::Readonly, Flag::MovableKeys])
+.keys(
+    0,
+    0,
+    0,
+    &[KeySpec::new(
+        &[Key::Ro, Key::Access],
+        BeginSearch::Index(1),
+        FindKeys::Keynum {
+            keynum_index: 0,
+            first_key: 1,
+            key_step: 1,
+        },
+    )],
+)
+.acl(&[Acl::Read, Acl::SortedSet, Acl::Slow]);
+
+/// `ZMPOP`.
+const ZMPOP: CommandSpec = CommandSpec::new(
+    "zmpop",
+    -4,
+    CommandDocs::new(
+        "Remove and return members with scores in a \
+        sorted set",
+        "7.0.0",
+        Group::SortedSet,
+        "O(K) + O(M*log(N)) where K is the number of \
+        provided keys, N being the number of elements \
+        in the sorted set, and M being the number of \
+        elements popped.",
+    )
+    .arguments(&[
+        Arg::new("numkeys", ArgKind::Integer),
+        Arg::key("key", 0).multiple(),
+        Arg::new("where", ArgKind::OneOf)
+            .members(&[Arg::pure_token("min", "MIN"), Arg::pure_token("max", "MAX")]),
+        Arg::new("count", ArgKind::Integer)
+            .token("COUNT")
+            .optional(),
+    ]),
+    parsers::zmpop,
+)
+.flags(&[Flag::Write, Flag::MovableKeys])
+.keys(
+    0,
+    0,
+    0,
+    &[KeySpec::new(
+        &[Key::Rw, Key::Access, Key::Delete],
+        BeginSearch::Index(1),
+        FindKeys::Keynum {
+            keynum_index: 0,
+            first_key: 1,
+            key_step: 1,
+        },
+    )],
+)
+.acl(&[Acl::Write, Acl::SortedSet, Acl::Slow]);

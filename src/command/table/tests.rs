@@ -175,7 +175,12 @@ fn lookup_is_case_insensitive_and_knows_subcommands() {
     assert!(lookup("cluster|addslots").is_none());
     assert!(lookup("get|x").is_none());
     assert!(lookup("nosuch").is_none());
-    assert_eq!(all().len(), 26);
+    let listed: Vec<&str> = include_str!("commands.txt")
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty() && !l.contains('|'))
+        .collect();
+    assert_eq!(all().iter().map(|s| s.name).collect::<Vec<_>>(), listed);
 }
 
 #[test]
@@ -332,7 +337,7 @@ fn int_of(frame: &Frame) -> i32 {
     }
 }
 
-fn list(frame: &Frame) -> &[Frame] {
+fn items(frame: &Frame) -> &[Frame] {
     match frame {
         Frame::Array(items) | Frame::Set(items) => items,
         other => panic!("not a list: {other:?}"),
@@ -350,19 +355,19 @@ fn get<'a>(map: &'a [(Frame, Frame)], name: &str) -> &'a Frame {
 /// commands we do not serve yet.
 fn spec_from_info(info: &Frame) -> &'static CommandSpec {
     use super::super::spec::{CommandDocs, CommandGroup};
-    let info = list(info);
-    let flags: Vec<Flag> = list(&info[2])
+    let info = items(info);
+    let flags: Vec<Flag> = items(&info[2])
         .iter()
         .map(|f| {
             let name = leak(f);
             *Flag::ALL.iter().find(|x| x.name() == name).unwrap()
         })
         .collect();
-    let key_specs: Vec<KeySpec> = list(&info[8])
+    let key_specs: Vec<KeySpec> = items(&info[8])
         .iter()
         .map(|ks| {
             let ks = fields(ks);
-            let flags: Vec<Key> = list(get(&ks, "flags"))
+            let flags: Vec<Key> = items(get(&ks, "flags"))
                 .iter()
                 .map(|f| {
                     let name = leak(f);
@@ -426,16 +431,16 @@ fn getkeys_matches_redis_for_captured_lines() {
         let served = find(COMMANDS, &case.args[0]).is_some();
         let ours = if let Err(e) = crate::command::Command::parse(&request) {
             Frame::Error(e.to_string())
-        } else if served || matches!(list(&case.info)[0], Frame::Null) {
+        } else if served || matches!(items(&case.info)[0], Frame::Null) {
             as_reply(get_keys(&case.args))
         } else {
-            let top = &list(&case.info)[0];
-            let subs = list(&list(top)[9]);
+            let top = &items(&case.info)[0];
+            let subs = items(&items(top)[9]);
             let info = match case.args.get(1) {
                 Some(sub) if !subs.is_empty() => subs
                     .iter()
                     .find(|s| {
-                        let name = leak(&list(s)[0]);
+                        let name = leak(&items(s)[0]);
                         name.rsplit('|')
                             .next()
                             .unwrap()
@@ -448,5 +453,53 @@ fn getkeys_matches_redis_for_captured_lines() {
             as_reply(keys_for(spec_from_info(info), &case.args))
         };
         assert_eq!(ours, case.reply, "COMMAND GETKEYS {line:?}");
+    }
+}
+
+#[test]
+fn command_list_walks_subcommands_and_filters_like_redis() {
+    let all = list(None);
+    assert_eq!(all.len(), every_spec().len());
+    assert_eq!(all[0], "ping");
+    assert!(all.contains(&"cluster|slots"));
+    let aclcat = |c: &str| list(Some(&ListFilter::AclCategory(Bytes::from(c.to_string()))));
+    let pattern = |p: &str| list(Some(&ListFilter::Pattern(Bytes::from(p.to_string()))));
+    assert_eq!(
+        aclcat("STRING"),
+        ["get", "set", "incr", "decr", "incrby", "decrby", "mget", "mset"]
+    );
+    assert!(aclcat("nosuch").is_empty());
+    assert!(aclcat("@string").is_empty());
+    assert_eq!(pattern("CLUSTER|S*"), ["cluster|slots", "cluster|shards"]);
+    assert_eq!(pattern("p[e-i]?g"), ["ping"]);
+    assert_eq!(pattern("*ttl"), ["ttl", "pttl"]);
+    assert_eq!(pattern("[^a-z]*"), Vec::<&str>::new());
+    assert_eq!(pattern("command\\|count"), ["command|count"]);
+    assert_eq!(pattern("*").len(), all.len());
+    assert!(list(Some(&ListFilter::Module(Bytes::from_static(b"x")))).is_empty());
+}
+
+#[test]
+fn glob_matches_like_stringmatchlen() {
+    for (pattern, string, expected) in [
+        ("a*b", "aXXb", true),
+        ("a*b", "aXXc", false),
+        ("a?c", "abc", true),
+        ("a?c", "ac", false),
+        ("[abc]x", "bx", true),
+        ("[^abc]x", "bx", false),
+        ("[a-c]", "B", true),
+        ("[c-a]", "b", true),
+        ("a\\*", "a*", true),
+        ("a\\*", "ab", false),
+        ("**", "", true),
+        ("a*", "a", true),
+        ("[ab", "a", true),
+    ] {
+        assert_eq!(
+            glob_match(pattern.as_bytes(), string.as_bytes()),
+            expected,
+            "{pattern} {string}"
+        );
     }
 }
