@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-ci}
 out=${TORTURE_OUT:-target/torture}
 bin=target/release
-# Workloads the server supports; sadd and list need SADD/SMEMBERS and RPUSH/LRANGE.
-workloads=${TORTURE_WORKLOADS:-register,set}
+# Workloads: registers (GET/SET/INCR), set (SET+MGET), sadd (SADD/SMEMBERS), list (RPUSH/LRANGE).
+workloads=${TORTURE_WORKLOADS:-register,set,sadd,list}
 
 cargo build --release --bin slotraft-server --bin slotraft-torture
 

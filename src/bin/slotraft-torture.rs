@@ -82,7 +82,7 @@ struct Common {
     /// Network: one namespace per node (partitions possible; needs root) or loopback.
     #[arg(long, value_enum)]
     net: Option<NetMode>,
-    #[arg(long, value_delimiter = ',', default_value = "register,set")]
+    #[arg(long, value_delimiter = ',', default_value = "register,set,sadd,list")]
     workloads: Vec<Workload>,
     /// Concurrent clients per workload.
     #[arg(long, default_value_t = 4)]
