@@ -8,7 +8,8 @@
 #   5. pytest tests/clients: redis-py RedisCluster (RESP2+RESP3) and redis-cli -c
 #   5b. tests/docker/compose-test.sh: the docker-compose cluster under kill, partition and
 #       rolling restart (needs Docker and docker-compose; fails, never skips, without them)
-#   6. model/check.sh: the TLA+ model with TLC (installs TLC itself)
+#   6. scripts/torture.sh ci: fault injection against real processes (unsafe build must fail)
+#   7. model/check.sh: the TLA+ model with TLC (installs TLC itself)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,8 @@ command -v redis-cli >/dev/null || need_apt+=(redis-tools)
 command -v strace >/dev/null || need_apt+=(strace)
 # redis-server 7.0 is the reference of the differential test (tests/clients/test_redis_parity.py).
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v ip >/dev/null || need_apt+=(iproute2)       # torture suite: network namespaces
+command -v nft >/dev/null || need_apt+=(nftables)      # torture suite: partitions
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
@@ -43,6 +46,8 @@ SLOTRAFT_SERVER="$PWD/target/release/slotraft-server" python3 -m pytest -q tests
 
 step "docker-compose cluster (kill, partition, rolling restart)"
 tests/docker/compose-test.sh
+step "torture suite (faults, linearizability; the unsafe-ack build must fail)"
+scripts/torture.sh ci
 
 if [ -x model/check.sh ]; then
     step "TLA+ model (TLC)"

@@ -21,3 +21,4 @@ pub mod server;
 pub mod shutdown;
 pub mod slot;
 pub mod topology;
+pub mod torture;

@@ -105,6 +105,14 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
             // the log instead of needing the whole snapshot.
             max_in_snapshot_log_to_keep: config.snapshot_logs.min(1000),
             enable_pre_vote: Some(true),
+            // A restarted leader must not resume leadership of its old term (openraft's default
+            // does). A leader replicates entries before its own fsync completes, so a crash can
+            // leave followers with entries the leader lost; new entries appended in the same term
+            // reuse those log ids, followers keep their old entries under the same ids, and a
+            // committed, acknowledged write can vanish (found by the torture suite; regression
+            // test `restarted_leader_is_not_restored_in_its_old_term`). Demoted, it takes part
+            // in a new election, and the new term's leader overwrites any divergent suffix.
+            enable_leader_restore: Some(false),
             ..Default::default()
         }
         .validate()

@@ -24,6 +24,12 @@ fn main() -> ExitCode {
         // Colours only on a terminal: container logs and log files stay plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    #[cfg(feature = "unsafe-ack")]
+    eprintln!(
+        "{}: this server acknowledges writes before they commit and WILL LOSE DATA; \
+         it exists only to prove that the torture suite catches lost writes",
+        slotraft::torture::cluster::UNSAFE_MARKER
+    );
     let config = match Config::from_args(Args::parse()) {
         Ok(c) => c,
         Err(e) => {

@@ -104,7 +104,6 @@ pub fn list(filter: Option<&ListFilter>) -> Vec<&'static str> {
         .collect()
 }
 
-
 /// `COMMAND GETKEYS`: the keys of the command line `args` (name first), as Redis 7.0 finds them.
 /// Checks, in Redis' order: the command exists, it has keys at all, the argument count fits its
 /// arity; then the keys, which must not be missing unless the command allows that.

@@ -683,7 +683,21 @@ impl Context {
                 now_ms: now,
                 op: op.clone(),
             };
+            #[cfg(not(feature = "unsafe-ack"))]
             let proposal = group.raft.client_write(request);
+            // TEST-ONLY, broken on purpose (see the `unsafe-ack` feature in Cargo.toml): a
+            // write not committed within UNSAFE_ACK_AFTER is acknowledged anyway, the way
+            // asynchronous replication acknowledges. The torture suite must catch this.
+            #[cfg(feature = "unsafe-ack")]
+            let proposal = {
+                let raft = group.raft.clone();
+                let mut task = tokio::spawn(async move { raft.client_write(request).await });
+                match tokio::time::timeout(UNSAFE_ACK_AFTER, &mut task).await {
+                    // The ready-made reply path: a bare +OK whatever the command.
+                    Err(_) => return Err(Frame::ok()),
+                    Ok(joined) => async move { joined.expect("client_write task panicked") },
+                }
+            };
             match tokio::time::timeout(self.write_timeout, proposal).await {
                 Ok(Ok(resp)) => return Ok(resp.data),
                 // Rejected before it was appended: safe to send the client elsewhere.
@@ -723,6 +737,10 @@ impl Context {
         }
     }
 }
+
+/// How long the `unsafe-ack` build waits for a commit before acknowledging regardless.
+#[cfg(feature = "unsafe-ack")]
+const UNSAFE_ACK_AFTER: Duration = Duration::from_millis(20);
 
 fn cluster_down(group: GroupId) -> Frame {
     err(format!(

@@ -1,0 +1,265 @@
+//! A small cluster client for the torture workloads: one request at a time, real sockets,
+//! `-MOVED` followed (and remembered per slot) like a cluster client does, and every outcome
+//! classified the way the checkers need it:
+//!
+//! - a reply that is not an error → `Ok`;
+//! - `-MOVED` → follow it (the command did not run here); `-CLUSTERDOWN`, `-TRYAGAIN`, any other
+//!   error reply, or no node accepting a connection → `Fail` (certainly not applied);
+//! - `-OUTCOMEUNKNOWN`, a timeout, or a connection that breaks after the request was written →
+//!   `Info` (may or may not have been applied).
+//!
+//! Built on the project's own RESP codec (`resp::Frame::parse`), not on a client library, so
+//! that exactly what was sent and when is under the harness' control.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::resp::Frame;
+use crate::slot::key_slot;
+
+/// How a request ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Ok(Frame),
+    Fail(String),
+    Info(String),
+}
+
+/// One connection to one node.
+struct Conn {
+    stream: TcpStream,
+    rbuf: BytesMut,
+}
+
+impl Conn {
+    async fn connect(addr: &str, timeout: Duration) -> std::io::Result<Conn> {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
+            })??;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            rbuf: BytesMut::with_capacity(4096),
+        })
+    }
+
+    async fn read_frame(&mut self) -> std::io::Result<Frame> {
+        loop {
+            match Frame::parse(&self.rbuf) {
+                Ok(Some((frame, used))) => {
+                    self.rbuf.advance(used);
+                    return Ok(frame);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        e.to_string(),
+                    ))
+                }
+            }
+            if self.stream.read_buf(&mut self.rbuf).await? == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "connection closed by the server",
+                ));
+            }
+        }
+    }
+}
+
+/// Encodes a request as a RESP array of bulk strings.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A client of the whole cluster.
+pub struct Client {
+    /// Every node's RESP address: entry points when the slot's owner is unknown or down.
+    nodes: Vec<String>,
+    /// The node each slot was last redirected to.
+    owners: HashMap<u16, String>,
+    conns: HashMap<String, Conn>,
+    /// Upper bound on one request, redirects included.
+    timeout: Duration,
+    /// Rotates the entry point so that clients spread over nodes.
+    next_entry: usize,
+}
+
+const MAX_REDIRECTS: usize = 8;
+
+impl Client {
+    pub fn new(nodes: Vec<String>, timeout: Duration, seed: usize) -> Client {
+        Client {
+            next_entry: seed % nodes.len().max(1),
+            nodes,
+            owners: HashMap::new(),
+            conns: HashMap::new(),
+            timeout,
+        }
+    }
+
+    fn entry(&mut self) -> String {
+        self.next_entry = (self.next_entry + 1) % self.nodes.len();
+        self.nodes[self.next_entry].clone()
+    }
+
+    /// Runs one command about `key` (the routing key) and classifies its outcome.
+    pub async fn call(&mut self, key: &[u8], args: &[&[u8]]) -> Outcome {
+        let slot = key_slot(key);
+        let request = encode(args);
+        let deadline = Instant::now() + self.timeout;
+        let mut addr = match self.owners.get(&slot) {
+            Some(a) => a.clone(),
+            None => self.entry(),
+        };
+        let mut refused = 0;
+        let mut redirects = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                // Nothing was written in this round (or we would have returned): but an
+                // earlier round may have been redirected only, so this is a definite failure.
+                return Outcome::Fail("no node reachable before the deadline".into());
+            }
+            if !self.conns.contains_key(&addr) {
+                match Conn::connect(&addr, remaining.min(Duration::from_secs(1))).await {
+                    Ok(c) => {
+                        self.conns.insert(addr.clone(), c);
+                    }
+                    Err(e) => {
+                        // Nothing was sent: safe to try elsewhere.
+                        refused += 1;
+                        self.owners.remove(&slot);
+                        if refused > 2 * self.nodes.len() {
+                            return Outcome::Fail(format!("cannot connect: {addr}: {e}"));
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        addr = self.entry();
+                        continue;
+                    }
+                }
+            }
+            let conn = self.conns.get_mut(&addr).expect("connected above");
+            let exchange = async {
+                conn.stream.write_all(&request).await?;
+                conn.read_frame().await
+            };
+            let frame = match tokio::time::timeout(remaining, exchange).await {
+                Ok(Ok(frame)) => frame,
+                Ok(Err(e)) => {
+                    self.conns.remove(&addr);
+                    self.owners.remove(&slot);
+                    return Outcome::Info(format!("{addr}: {e}"));
+                }
+                Err(_) => {
+                    self.conns.remove(&addr);
+                    self.owners.remove(&slot);
+                    return Outcome::Info(format!("{addr}: timed out"));
+                }
+            };
+            let Frame::Error(text) = frame else {
+                self.owners.insert(slot, addr);
+                return Outcome::Ok(frame);
+            };
+            let code = text.split_whitespace().next().unwrap_or("");
+            match code {
+                "MOVED" if redirects < MAX_REDIRECTS => {
+                    redirects += 1;
+                    match text.split_whitespace().nth(2) {
+                        Some(to) => {
+                            addr = to.to_string();
+                            self.owners.insert(slot, addr.clone());
+                        }
+                        None => return Outcome::Fail(text),
+                    }
+                }
+                "OUTCOMEUNKNOWN" => {
+                    self.owners.remove(&slot);
+                    return Outcome::Info(text);
+                }
+                _ => {
+                    self.owners.remove(&slot);
+                    return Outcome::Fail(text);
+                }
+            }
+        }
+    }
+
+    /// Drops every connection (after a fault, to start clean).
+    pub fn disconnect(&mut self) {
+        self.conns.clear();
+        self.owners.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_bulk_string_arrays() {
+        assert_eq!(
+            encode(&[b"SET", b"k", b"v1"]),
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n".to_vec()
+        );
+    }
+
+    #[tokio::test]
+    async fn classifies_replies_and_follows_moved() {
+        // A fake node: first MOVED to itself once, then CLUSTERDOWN, then OUTCOMEUNKNOWN, then +OK.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let replies = vec![
+            format!("-MOVED 12182 {addr}\r\n"),
+            "+OK\r\n".to_string(),
+            "-CLUSTERDOWN no leader\r\n".to_string(),
+            "-OUTCOMEUNKNOWN maybe\r\n".to_string(),
+        ];
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 1024];
+            for r in replies {
+                let _ = s.read(&mut buf).await.unwrap();
+                s.write_all(r.as_bytes()).await.unwrap();
+            }
+            // Then swallow a request and never answer.
+            let _ = s.read(&mut buf).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let mut c = Client::new(vec![addr], Duration::from_millis(500), 0);
+        assert_eq!(
+            c.call(b"foo", &[b"SET", b"foo", b"1"]).await,
+            Outcome::Ok(Frame::Simple("OK".into()))
+        );
+        assert!(matches!(
+            c.call(b"foo", &[b"SET", b"foo", b"1"]).await,
+            Outcome::Fail(_)
+        ));
+        assert!(matches!(
+            c.call(b"foo", &[b"SET", b"foo", b"1"]).await,
+            Outcome::Info(_)
+        ));
+        assert!(
+            matches!(
+                c.call(b"foo", &[b"SET", b"foo", b"1"]).await,
+                Outcome::Info(_)
+            ),
+            "a timeout after sending is indeterminate"
+        );
+    }
+}
