@@ -349,3 +349,224 @@ fn snapshot_round_trip_preserves_state() {
         bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
     assert_eq!(ks, back);
 }
+
+fn snapshot(ks: &Keyspace) -> Keyspace {
+    let bytes = bincode::serde::encode_to_vec(ks, bincode::config::standard()).unwrap();
+    bincode::serde::decode_from_slice(&bytes, bincode::config::standard())
+        .unwrap()
+        .0
+}
+
+fn sadd(key: &str, members: &[&str]) -> WriteOp {
+    WriteOp::SAdd {
+        key: b(key),
+        members: members.iter().map(|m| b(m)).collect(),
+    }
+}
+
+/// SPOP picks at random, so replicas must pick the same members: the leader's seed travels in
+/// the op and collections keep a deterministic order — also on a replica that restored the set
+/// from a snapshot.
+#[test]
+fn spop_with_the_same_seed_pops_the_same_members_on_every_replica() {
+    let mut leader = Keyspace::new();
+    let members: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    leader.apply(1, &sadd("s", &refs)).unwrap();
+    leader
+        .apply(
+            1,
+            &WriteOp::SRem {
+                key: b("s"),
+                members: vec![b("m7"), b("m99")],
+            },
+        )
+        .unwrap();
+    let mut restored = snapshot(&leader);
+    let mut follower = leader.clone();
+    for seed in [1u64, 42, 7_000_000] {
+        let op = WriteOp::SPop {
+            key: b("s"),
+            count: Some(5),
+            seed,
+        };
+        let a = leader.apply(2, &op).unwrap();
+        assert_eq!(follower.apply(2, &op).unwrap(), a);
+        assert_eq!(restored.apply(2, &op).unwrap(), a);
+    }
+    assert_eq!(leader, follower);
+    assert_eq!(
+        leader.read(3, &ReadOp::SMembers { key: b("s") }),
+        restored.read(3, &ReadOp::SMembers { key: b("s") })
+    );
+    // Different seeds do pick differently (the seed is really used).
+    let mut x = leader.clone();
+    let mut y = leader.clone();
+    let pick = |ks: &mut Keyspace, seed| {
+        ks.apply(
+            4,
+            &WriteOp::SPop {
+                key: b("s"),
+                count: Some(10),
+                seed,
+            },
+        )
+        .unwrap()
+    };
+    assert_ne!(pick(&mut x, 1), pick(&mut y, 2));
+}
+
+#[test]
+fn emptied_collections_are_removed() {
+    let mut ks = Keyspace::new();
+    ks.apply(1, &sadd("s", &["a"])).unwrap();
+    ks.apply(
+        1,
+        &WriteOp::SRem {
+            key: b("s"),
+            members: vec![b("a")],
+        },
+    )
+    .unwrap();
+    assert!(!ks.exists(1, b"s"));
+    ks.apply(
+        1,
+        &WriteOp::Push {
+            key: b("l"),
+            values: vec![b("x")],
+            end: End::Right,
+            only_if_exists: false,
+        },
+    )
+    .unwrap();
+    ks.apply(
+        1,
+        &WriteOp::Pop {
+            key: b("l"),
+            end: End::Left,
+            count: None,
+        },
+    )
+    .unwrap();
+    assert!(!ks.exists(1, b"l"));
+    ks.apply(
+        1,
+        &WriteOp::HSet {
+            key: b("h"),
+            pairs: vec![(b("f"), b("v"))],
+            nx: false,
+        },
+    )
+    .unwrap();
+    ks.apply(
+        1,
+        &WriteOp::HDel {
+            key: b("h"),
+            fields: vec![b("f")],
+        },
+    )
+    .unwrap();
+    assert!(!ks.exists(1, b"h"));
+    assert_eq!(ks.len(1), 0);
+}
+
+fn multi(watched: Vec<WatchedKey>) -> WriteOp {
+    WriteOp::Multi(MultiOp {
+        ops: vec![MultiStep::Write(set("k", "from-tx"))],
+        watched,
+    })
+}
+
+/// WATCH is decided at apply time from versions (log indexes), so every replica agrees.
+#[test]
+fn watch_aborts_exec_when_the_key_changed_even_by_delete_and_recreate() {
+    let mut ks = Keyspace::new();
+    ks.apply_at(1, 1, &set("k", "v1")).unwrap();
+    let watched = |ks: &Keyspace| WatchedKey {
+        key: b("k"),
+        version: ks.version(1, b"k"),
+        watched_at_index: 1,
+    };
+    // Unchanged: the transaction runs.
+    let w = watched(&ks);
+    assert_eq!(
+        ks.apply_at(2, 1, &multi(vec![w])).unwrap(),
+        Reply::Array(vec![Reply::Ok])
+    );
+    // Changed by another write: nil.
+    let w = watched(&ks);
+    ks.apply_at(3, 1, &set("k", "other")).unwrap();
+    assert_eq!(
+        ks.apply_at(4, 1, &multi(vec![w])).unwrap(),
+        Reply::NullArray
+    );
+    // Deleted: the tombstone's version differs.
+    let w = watched(&ks);
+    ks.apply_at(5, 1, &WriteOp::Del { keys: vec![b("k")] })
+        .unwrap();
+    assert_eq!(
+        ks.apply_at(6, 1, &multi(vec![w])).unwrap(),
+        Reply::NullArray
+    );
+    // A key that did not exist when watched and was created in between: nil.
+    let w = WatchedKey {
+        key: b("new"),
+        version: ks.version(1, b"new"),
+        watched_at_index: 6,
+    };
+    ks.apply_at(7, 1, &set("new", "x")).unwrap();
+    let op = WriteOp::Multi(MultiOp {
+        ops: vec![],
+        watched: vec![w],
+    });
+    assert_eq!(ks.apply_at(8, 1, &op).unwrap(), Reply::NullArray);
+    // Replicas that restored a snapshot decide the same.
+    let mut replica = snapshot(&ks);
+    let w = watched(&ks);
+    assert_eq!(
+        ks.apply_at(9, 1, &multi(vec![w.clone()])),
+        replica.apply_at(9, 1, &multi(vec![w]))
+    );
+}
+
+#[test]
+fn scan_visits_every_key_present_throughout_while_keys_come_and_go() {
+    let mut ks = Keyspace::new();
+    for i in 0..500 {
+        ks.apply(1, &set(&format!("stay{i}"), "v")).unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = 0;
+    let mut round = 0;
+    loop {
+        let args = ScanArgs {
+            cursor,
+            pattern: None,
+            count: 17,
+            kind: None,
+            deferred_error: None,
+        };
+        let (next, keys) = ks.scan(1, &args);
+        seen.extend(keys);
+        // Churn between steps: add and remove other keys.
+        ks.apply(1, &set(&format!("churn{round}"), "v")).unwrap();
+        if round > 0 {
+            ks.apply(
+                1,
+                &WriteOp::Del {
+                    keys: vec![b(&format!("churn{}", round - 1))],
+                },
+            )
+            .unwrap();
+        }
+        round += 1;
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+        assert!(round < 10_000, "scan does not terminate");
+    }
+    for i in 0..500 {
+        assert!(seen.contains(&b(&format!("stay{i}"))), "stay{i} missed");
+    }
+}
