@@ -100,14 +100,17 @@ fn reply_follows_fdatasync() {
         .map(|i| i + request)
         .expect("reply to the big SET");
     assert!(
-        lines[request..reply]
-            .iter()
-            .any(|l| l.contains("fsync(") && !l.contains("unfinished")),
+        lines[request..reply].iter().any(|l| completed(l, "fsync")),
         "the blob file holding a large value was not fsynced before +OK"
     );
     for m in &markers {
+        // With -f, strace may split a call into `read(12, <unfinished ...>` and a later
+        // `<... read resumed>"…data…"`: the data, and so the marker, is on the resumed line.
         let request = lines.iter().position(|l| {
-            l.contains(m.as_str()) && (l.contains("read(") || l.contains("recvfrom("))
+            l.contains(m.as_str())
+                && ["read(", "recvfrom(", "read resumed>", "recvfrom resumed>"]
+                    .iter()
+                    .any(|call| l.contains(call))
         });
         let request =
             request.unwrap_or_else(|| panic!("request with {m} not found in strace output"));
@@ -121,13 +124,21 @@ fn reply_follows_fdatasync() {
             .unwrap_or_else(|| panic!("reply to {m} not found"));
         let synced = lines[request..reply]
             .iter()
-            .any(|l| l.contains("fdatasync(") && !l.contains("unfinished"));
+            .any(|l| completed(l, "fdatasync"));
         assert!(
             synced,
             "no completed fdatasync between the request {m} (line {request}) and its +OK (line {reply}):\n{}",
             lines[request..=reply].join("\n")
         );
     }
+}
+
+/// Whether strace line `l` shows `call` returning: a whole `call(…) = 0`, or the
+/// `<... call resumed>… = 0` half of a call strace split because another thread ran meanwhile.
+fn completed(l: &str, call: &str) -> bool {
+    let whole = l.contains(&format!("{call}(")) && !l.contains("unfinished");
+    let resumed = l.contains(&format!("<... {call} resumed>"));
+    (whole || resumed) && l.contains("= 0")
 }
 
 #[test]
