@@ -15,18 +15,22 @@ bin=target/release
 # Workloads: registers (GET/SET/INCR), set (SET+MGET), sadd (SADD/SMEMBERS), list (RPUSH/LRANGE).
 workloads=${TORTURE_WORKLOADS:-register,set,sadd,list}
 
-cargo build --release --bin slotraft-server --bin slotraft-torture
+# The same target selection as scripts/test-all.sh (--all-targets): with cargo's feature
+# resolver 2, a build that includes a test target unifies the dev-dependencies' features into
+# the shared dependencies, and one that does not compiles every dependency a second time with
+# other features (about 4 minutes on a 2-core CI machine). After test-all.sh this is a no-op.
+cargo build --release --all-targets
 
 case "$mode" in
 ci)
     # 1. The checker can fail: a server that acknowledges before commit (test-only cargo
     #    feature) must be caught losing acknowledged writes when its leader is cut off.
-    #    The feature build shares every dependency; only the slotraft crate recompiles, and
-    #    cargo keeps both variants, so the plain build below is a no-op that restores the
-    #    safe binary.
-    cargo build --release --features unsafe-ack --bin slotraft-server
+    #    `--test resp_protocol` (a small test target) keeps the dependencies' features those
+    #    of the build above, so only the slotraft crate recompiles; cargo keeps both
+    #    variants, so the second build is a no-op that restores the safe binary.
+    cargo build --release --features unsafe-ack --bin slotraft-server --test resp_protocol
     cp "$bin/slotraft-server" "$bin/slotraft-server-unsafe"
-    cargo build --release --bin slotraft-server
+    cargo build --release --bin slotraft-server --test resp_protocol
     if grep -qa "acknowledges writes before they commit" "$bin/slotraft-server"; then
         echo "target/release/slotraft-server is the unsafe-ack build" >&2
         exit 1
