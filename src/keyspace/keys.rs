@@ -38,8 +38,8 @@ impl Keyspace {
         }
         if at_ms <= now {
             self.remove(key);
-        } else if let Some(item) = self.live_mut(now, key) {
-            item.expires_at_ms = Some(at_ms);
+        } else {
+            self.set_deadline(now, key, Some(at_ms));
         }
         true
     }
@@ -49,9 +49,7 @@ impl Keyspace {
             .live(now, key)
             .is_some_and(|item| item.expires_at_ms.is_some());
         if has_deadline {
-            if let Some(item) = self.live_mut(now, key) {
-                item.expires_at_ms = None;
-            }
+            self.set_deadline(now, key, None);
         }
         Reply::Integer(has_deadline as i64)
     }

@@ -40,7 +40,7 @@ pub use write_op::{
 };
 pub use zset::ZSet;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -85,7 +85,8 @@ pub const MAX_STRING_LEN: usize = 512 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Item {
     pub(crate) value: Value,
-    /// Absolute unix time in milliseconds after which the key does not exist.
+    /// Absolute unix time in milliseconds after which the key does not exist. Changed only by
+    /// `Keyspace::insert`, `set_deadline` and `remove`, which keep `Keyspace::deadlines` in step.
     pub(crate) expires_at_ms: Option<u64>,
     /// Log index of the last write that changed this key (WATCH compares it).
     pub(crate) version: u64,
@@ -111,6 +112,7 @@ impl Item {
 const TOMBSTONE_WINDOW: u64 = 100_000;
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredKeyspace")]
 pub struct Keyspace {
     /// Ordered by a fixed hash of the key, so `SCAN` cursors are positions that stay valid
     /// while keys come and go (and on every replica).
@@ -124,6 +126,41 @@ pub struct Keyspace {
     tombstones: BTreeMap<Bytes, u64>,
     /// Oldest index from which `tombstones` is complete.
     tombstones_since: u64,
+    /// Every key with a deadline, ordered by deadline: active expiry takes expired keys from
+    /// the front instead of scanning the whole keyspace (which, every 100 ms per group, cost
+    /// O(keys) under the state-machine lock). Derived from `items`: not stored in snapshots,
+    /// rebuilt when one is loaded. Serialized fields must match `StoredKeyspace`, in order.
+    #[serde(skip_serializing)]
+    deadlines: BTreeSet<(u64, ScanKey)>,
+}
+
+/// What a snapshot stores of a `Keyspace`: every field but the derived `deadlines`, in the same
+/// order (bincode is positional).
+#[derive(Deserialize)]
+struct StoredKeyspace {
+    items: BTreeMap<ScanKey, Item>,
+    applied_now_ms: u64,
+    index: u64,
+    tombstones: BTreeMap<Bytes, u64>,
+    tombstones_since: u64,
+}
+
+impl From<StoredKeyspace> for Keyspace {
+    fn from(stored: StoredKeyspace) -> Self {
+        let deadlines = stored
+            .items
+            .iter()
+            .filter_map(|(key, item)| item.expires_at_ms.map(|at| (at, key.clone())))
+            .collect();
+        Self {
+            items: stored.items,
+            applied_now_ms: stored.applied_now_ms,
+            index: stored.index,
+            tombstones: stored.tombstones,
+            tombstones_since: stored.tombstones_since,
+            deadlines,
+        }
+    }
 }
 
 impl Keyspace {
@@ -272,9 +309,42 @@ impl Keyspace {
         let mut item = Item::new(value, self.index);
         item.expires_at_ms = expires_at_ms;
         // Copy the key so a stored key never pins a larger network buffer it was sliced from.
-        let key = Bytes::copy_from_slice(key);
-        self.tombstones.remove(&key);
-        self.items.insert(ScanKey::new(key), item);
+        let key = ScanKey::new(Bytes::copy_from_slice(key));
+        self.tombstones.remove(&key.key);
+        if let Some(old) = self.items.insert(key.clone(), item) {
+            if let Some(at) = old.expires_at_ms {
+                self.deadlines.remove(&(at, key.clone()));
+            }
+        }
+        if let Some(at) = expires_at_ms {
+            self.deadlines.insert((at, key));
+        }
+    }
+
+    /// Sets (`Some`) or clears (`None`) the deadline of the live key `key` and marks it
+    /// changed; false if there is no live key.
+    pub(crate) fn set_deadline(&mut self, now_ms: u64, key: &[u8], at_ms: Option<u64>) -> bool {
+        if self.live_mut(now_ms, key).is_none() {
+            return false;
+        }
+        let hash = scan::key_hash(key);
+        let Some((scan_key, item)) = self
+            .items
+            .range_mut(ScanKey::lower_bound(key)..)
+            .take_while(|(k, _)| k.hash == hash)
+            .find(|(k, _)| k.key == key)
+        else {
+            return false;
+        };
+        let old = std::mem::replace(&mut item.expires_at_ms, at_ms);
+        let scan_key = scan_key.clone();
+        if let Some(old) = old {
+            self.deadlines.remove(&(old, scan_key.clone()));
+        }
+        if let Some(at) = at_ms {
+            self.deadlines.insert((at, scan_key));
+        }
+        true
     }
 
     /// Removes a key (live or not); returns the item.
@@ -287,6 +357,9 @@ impl Keyspace {
             .find(|(k, _)| k.key == key)
             .map(|(k, _)| k.clone())?;
         let item = self.items.remove(&found)?;
+        if let Some(at) = item.expires_at_ms {
+            self.deadlines.remove(&(at, found.clone()));
+        }
         self.tombstones.insert(found.key, self.index);
         Some(item)
     }
@@ -334,20 +407,28 @@ impl Keyspace {
     /// Up to `limit` keys whose deadline has passed at `now_ms`: candidates for the leader's
     /// next eviction proposal.
     pub fn expired_keys(&self, now_ms: u64, limit: usize) -> Vec<Bytes> {
-        self.items
+        self.deadlines
             .iter()
-            .filter(|(_, item)| !item.is_live(now_ms))
-            .map(|(key, _)| key.key.clone())
+            .take_while(|(at, _)| *at <= now_ms)
+            .map(|(_, key)| key.key.clone())
             .take(limit)
             .collect()
     }
 
     /// Number of keys with a deadline (for `INFO keyspace`).
     pub fn expires_count(&self) -> usize {
-        self.items
-            .values()
-            .filter(|item| item.expires_at_ms.is_some())
-            .count()
+        self.deadlines.len()
+    }
+
+    /// Whether the deadline index holds exactly the deadlines of `items` (tests).
+    #[cfg(test)]
+    pub(crate) fn deadlines_consistent(&self) -> bool {
+        let derived: BTreeSet<(u64, ScanKey)> = self
+            .items
+            .iter()
+            .filter_map(|(key, item)| item.expires_at_ms.map(|at| (at, key.clone())))
+            .collect();
+        derived == self.deadlines
     }
 
     /// The value at `key` if it is live and of type `ty`; `WrongType` if it is another type.

@@ -182,17 +182,13 @@ impl Keyspace {
         match expiry {
             GetExExpiry::Keep => {}
             GetExExpiry::Persist => {
-                if let Some(item) = self.live_mut(now, key) {
-                    item.expires_at_ms = None;
-                }
+                self.set_deadline(now, key, None);
             }
             GetExExpiry::At(at) if at <= now => {
                 self.remove(key);
             }
             GetExExpiry::At(at) => {
-                if let Some(item) = self.live_mut(now, key) {
-                    item.expires_at_ms = Some(at);
-                }
+                self.set_deadline(now, key, Some(at));
             }
         }
         Ok(Reply::Bulk(value))

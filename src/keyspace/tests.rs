@@ -570,3 +570,80 @@ fn scan_visits_every_key_present_throughout_while_keys_come_and_go() {
         assert!(seen.contains(&b(&format!("stay{i}"))), "stay{i} missed");
     }
 }
+
+/// The deadline index (what active expiry reads instead of scanning every key) must hold
+/// exactly the deadlines of the stored keys after every kind of write that sets, keeps,
+/// moves or drops one, and must be rebuilt identically from a snapshot.
+#[test]
+fn deadline_index_follows_every_write_and_survives_snapshots() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut ks = Keyspace::new();
+    let keys = ["a", "b", "c", "d", "e"];
+    let mut now = 1_000;
+    for step in 0..5_000 {
+        now += rng.gen_range(0..20);
+        let k = b(keys[rng.gen_range(0..keys.len())]);
+        let other = b(keys[rng.gen_range(0..keys.len())]);
+        let at = now + rng.gen_range(0..200);
+        let op = match rng.gen_range(0..12) {
+            0 => set(keys[rng.gen_range(0..keys.len())], "v"),
+            1 => WriteOp::Set {
+                key: k,
+                value: b("v"),
+                condition: SetCondition::Always,
+                expiry: SetExpiry::At(at),
+                get: false,
+            },
+            2 => WriteOp::Set {
+                key: k,
+                value: b("w"),
+                condition: SetCondition::Always,
+                expiry: SetExpiry::Keep,
+                get: false,
+            },
+            3 => WriteOp::ExpireAt {
+                key: k,
+                at_ms: at,
+                condition: ExpireCondition::Always,
+            },
+            4 => WriteOp::Persist { key: k },
+            5 => WriteOp::GetEx {
+                key: k,
+                expiry: if rng.gen_bool(0.5) {
+                    GetExExpiry::Persist
+                } else {
+                    GetExExpiry::At(at)
+                },
+            },
+            6 => WriteOp::Rename {
+                src: k,
+                dst: other,
+                nx: false,
+            },
+            7 => WriteOp::Copy {
+                src: k,
+                dst: other,
+                replace: true,
+            },
+            8 => WriteOp::Del { keys: vec![k] },
+            9 => WriteOp::IncrBy { key: k, delta: 1 },
+            10 => WriteOp::EvictExpired {
+                keys: ks.expired_keys(now, 3),
+            },
+            _ if step % 500 == 0 => WriteOp::FlushAll,
+            _ => set(keys[rng.gen_range(0..keys.len())], "x"),
+        };
+        let _ = ks.apply(now, &op);
+        assert!(ks.deadlines_consistent(), "after {op:?} at step {step}");
+        let expired_by_scan = ks
+            .items
+            .iter()
+            .filter(|(_, item)| !item.is_live(now))
+            .count();
+        assert_eq!(ks.expired_keys(now, usize::MAX).len(), expired_by_scan);
+    }
+    let restored = snapshot(&ks);
+    assert!(restored.deadlines_consistent());
+    assert_eq!(restored, ks);
+}
