@@ -1,7 +1,9 @@
-//! `AUTH` and the `CLIENT` subcommands: `SETNAME GETNAME ID INFO LIST KILL HELP`.
+//! `AUTH` and the `CLIENT` subcommands: `SETNAME GETNAME ID INFO LIST KILL HELP SETINFO`.
 //!
-//! `CLIENT SETINFO` arrived in Redis 7.2; like Redis 7.0.15, whose metadata the command table
-//! carries, slotraft answers it as an unknown subcommand (clients such as redis-py ignore that).
+//! `CLIENT SETINFO` arrived in Redis 7.2, after the 7.0.15 release whose metadata the command
+//! table carries (byte for byte). Current clients (redis-py, go-redis, Jedis) send it on every
+//! new connection, so it is served as Redis 7.2 serves it — `+OK`, and `lib-name=`/`lib-ver=`
+//! in `CLIENT LIST`/`INFO` — but it stays out of the table: `COMMAND` answers as 7.0.15 does.
 
 use bytes::Bytes;
 
@@ -24,6 +26,15 @@ pub enum ClientSub {
     },
     Kill(KillFilter),
     Help,
+    /// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2); an empty value clears it.
+    SetInfo(LibAttr, Bytes),
+}
+
+/// What `CLIENT SETINFO` sets: the client library's name or version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibAttr {
+    Name,
+    Version,
 }
 
 /// Which connections `CLIENT KILL` closes.
@@ -49,6 +60,7 @@ impl ClientSub {
             ClientSub::List { .. } => "client|list",
             ClientSub::Kill(_) => "client|kill",
             ClientSub::Help => "client|help",
+            ClientSub::SetInfo(..) => SETINFO_NAME,
         }
     }
 
@@ -105,6 +117,33 @@ pub(crate) fn parse_auth(p: &mut Parse<'_>) -> Result<Command, CommandError> {
 pub(crate) fn parse_client(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     // Only reached without a subcommand argument: the table resolves `client|…` first.
     Err(CommandError::WrongArity(p.name()))
+}
+
+/// The full name of `CLIENT SETINFO` (it has no entry in the 7.0.15 command table).
+pub(crate) const SETINFO_NAME: &str = "client|setinfo";
+
+/// Whether a request is `CLIENT SETINFO …` (any case), which the command table does not know.
+pub(crate) fn is_client_setinfo(args: &[Bytes]) -> bool {
+    matches!(args, [cmd, sub, ..] if cmd.eq_ignore_ascii_case(b"client") && sub.eq_ignore_ascii_case(b"setinfo"))
+}
+
+/// `CLIENT SETINFO attr value`, checked as Redis 7.2's `clientSetinfoCommand` does: arity 4,
+/// then the attribute, then the value's characters.
+pub(crate) fn parse_client_setinfo(args: &[Bytes]) -> Result<Command, CommandError> {
+    let [_, _, attr, value] = args else {
+        return Err(CommandError::WrongArity(SETINFO_NAME));
+    };
+    let which = if attr.eq_ignore_ascii_case(b"lib-name") {
+        LibAttr::Name
+    } else if attr.eq_ignore_ascii_case(b"lib-ver") {
+        LibAttr::Version
+    } else {
+        return Err(CommandError::UnrecognizedClientInfo(attr.clone()));
+    };
+    if validate_client_name(value).is_err() {
+        return Err(CommandError::InvalidClientInfo(attr.clone()));
+    }
+    Ok(Command::Client(ClientSub::SetInfo(which, value.clone())))
 }
 
 pub(crate) fn parse_client_setname(p: &mut Parse<'_>) -> Result<Command, CommandError> {

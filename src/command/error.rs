@@ -81,6 +81,12 @@ pub enum CommandError {
     /// A client name with bytes outside `!`..=`~` (a space would break `CLIENT LIST` output).
     #[error("ERR Client names cannot contain spaces, newlines or special characters.")]
     InvalidClientName,
+    /// `CLIENT SETINFO` with an attribute other than `LIB-NAME`/`LIB-VER` (as sent).
+    #[error("ERR Unrecognized option '{}'", String::from_utf8_lossy(.0))]
+    UnrecognizedClientInfo(Bytes),
+    /// `CLIENT SETINFO` value with bytes outside `!`..=`~`; names the attribute as sent.
+    #[error("ERR {} cannot contain spaces, newlines or special characters.", String::from_utf8_lossy(.0))]
+    InvalidClientInfo(Bytes),
     /// `COMMAND GETKEYS` for a command we do not know.
     #[error("ERR Invalid command specified")]
     GetKeysUnknownCommand,

@@ -35,7 +35,7 @@ pub mod zset;
 
 use bytes::Bytes;
 
-pub use client::{ClientSub, KillFilter};
+pub use client::{ClientSub, KillFilter, LibAttr};
 pub use cluster::ClusterSub;
 pub use config::ConfigSub;
 pub use error::CommandError;
@@ -199,6 +199,9 @@ impl Command {
     /// `parse`, also returning the table name of the command the client sent (`setnx`,
     /// `client|list`), which `INFO commandstats` counts by.
     pub fn parse_named(args: &[Bytes]) -> Result<(&'static str, Command), CommandError> {
+        if client::is_client_setinfo(args) {
+            return client::parse_client_setinfo(args).map(|cmd| (client::SETINFO_NAME, cmd));
+        }
         let spec = table::resolve(args)?;
         let depth = if spec.name.contains('|') { 2 } else { 1 };
         let mut parse = Parse::new(spec.name, args.get(depth..).unwrap_or_default());

@@ -637,3 +637,36 @@ fn client_name_rule() {
         );
     }
 }
+
+#[test]
+fn client_setinfo_is_served_outside_the_7_0_table() {
+    assert_eq!(
+        ok(&["client", "SETINFO", "lib-name", "redis-py(redis-py_v5)"]),
+        Command::Client(ClientSub::SetInfo(
+            LibAttr::Name,
+            b("redis-py(redis-py_v5)")
+        ))
+    );
+    assert_eq!(
+        ok(&["CLIENT", "setinfo", "LIB-VER", ""]),
+        Command::Client(ClientSub::SetInfo(LibAttr::Version, b("")))
+    );
+    fails(
+        &["CLIENT", "SETINFO", "lib-name"],
+        "ERR wrong number of arguments for 'client|setinfo' command",
+    );
+    fails(
+        &["CLIENT", "SETINFO", "lib-name", "a", "b"],
+        "ERR wrong number of arguments for 'client|setinfo' command",
+    );
+    fails(
+        &["CLIENT", "SETINFO", "Lib-Color", "x"],
+        "ERR Unrecognized option 'Lib-Color'",
+    );
+    fails(
+        &["CLIENT", "SETINFO", "lib-ver", "1 2"],
+        "ERR lib-ver cannot contain spaces, newlines or special characters.",
+    );
+    // Not in the command table: COMMAND INFO answers as Redis 7.0.15 does.
+    assert!(table::lookup("client|setinfo").is_none());
+}

@@ -16,6 +16,9 @@ pub struct ClientInfo {
     pub addr: SocketAddr,
     pub laddr: Option<SocketAddr>,
     pub name: String,
+    /// `CLIENT SETINFO` values (empty when unset).
+    pub lib_name: String,
+    pub lib_ver: String,
     pub created: Instant,
     pub last_command_at: Instant,
     pub last_command: &'static str,
@@ -25,12 +28,13 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    /// One line of `CLIENT LIST` / the reply of `CLIENT INFO`, fields in Redis 7.0's order (`fd`, buffer and memory
-    /// figures are placeholders: tokio owns the sockets and buffers).
+    /// One line of `CLIENT LIST` / the reply of `CLIENT INFO`, fields in Redis 7.0's order plus
+    /// 7.2's `lib-name`/`lib-ver` at the end (`fd`, buffer and memory figures are placeholders:
+    /// tokio owns the sockets and buffers).
     pub fn line(&self) -> String {
         let now = Instant::now();
         format!(
-            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd=8 name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr.map(|a| a.to_string()).unwrap_or_default(),
@@ -41,6 +45,8 @@ impl ClientInfo {
             self.last_command,
             self.user,
             self.resp,
+            self.lib_name,
+            self.lib_ver,
         )
     }
 }

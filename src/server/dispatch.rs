@@ -64,6 +64,9 @@ pub struct Session {
     /// Set by `READONLY`: reads may be served by followers.
     pub readonly: bool,
     pub name: Option<Bytes>,
+    /// `CLIENT SETINFO LIB-NAME` / `LIB-VER`: shown in `CLIENT LIST`.
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
     /// False until `AUTH` succeeds, when a password is required.
     pub authenticated: bool,
     /// Commands queued since `MULTI`.
@@ -86,6 +89,8 @@ impl Session {
             protocol: Protocol::Resp2,
             readonly: false,
             name: None,
+            lib_name: None,
+            lib_ver: None,
             authenticated: false,
             multi: None,
             watched: Vec::new(),
@@ -111,6 +116,8 @@ impl Session {
             addr: self.peer,
             laddr: self.local,
             name: text(&self.name),
+            lib_name: text(&self.lib_name),
+            lib_ver: text(&self.lib_ver),
             created: self.created,
             last_command_at: std::time::Instant::now(),
             last_command: self.last_command,

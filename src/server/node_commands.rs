@@ -5,7 +5,7 @@
 use bytes::Bytes;
 
 use super::dispatch::{err, Context, Session};
-use crate::command::{ClientSub, ConfigSub};
+use crate::command::{ClientSub, ConfigSub, LibAttr};
 use crate::keyspace::{glob_match, ScanArgs, WriteOp};
 use crate::registry::Group;
 use crate::resp::Frame;
@@ -25,6 +25,14 @@ impl Context {
             ),
             ClientSub::SetName(name) => {
                 session.name = (!name.is_empty()).then_some(name);
+                Frame::ok()
+            }
+            ClientSub::SetInfo(attr, value) => {
+                let value = (!value.is_empty()).then_some(value);
+                match attr {
+                    LibAttr::Name => session.lib_name = value,
+                    LibAttr::Version => session.lib_ver = value,
+                }
                 Frame::ok()
             }
             ClientSub::GetName => session.name.clone().map(Frame::Bulk).unwrap_or(Frame::Null),

@@ -157,3 +157,27 @@ def test_redis_benchmark_cluster_mode_completes_without_errors(cluster):
     for test in ["SET", "GET", "INCR", "LPUSH", "SADD", "HSET", "ZADD"]:
         assert f"{test}:" in text, text[-3000:]
     assert "error" not in text.lower(), text[-3000:]
+
+
+def test_client_setinfo_as_redis_7_2_serves_it(cluster):
+    """redis-py sends CLIENT SETINFO LIB-NAME/LIB-VER on every new connection (Redis 7.2+);
+    slotraft accepts them, shows them in CLIENT INFO/LIST, and rejects bad input with Redis'
+    texts."""
+    r = redis.Redis(port=cluster[0], decode_responses=True)
+    info = r.client_info()  # redis-py parses the line into a dict
+    # Set by redis-py itself during its connection handshake.
+    assert info["lib-name"].startswith("redis-py"), info
+    assert info["lib-ver"] == redis.__version__, info
+    assert r.execute_command("CLIENT SETINFO", "lib-name", "myapp") in (True, "OK")
+    assert r.client_info()["lib-name"] == "myapp"
+    assert any(c["lib-name"] == "myapp" and str(c["id"]) == str(info["id"]) for c in r.client_list())
+    assert r.execute_command("CLIENT SETINFO", "LIB-VER", "") in (True, "OK")
+    assert r.client_info()["lib-ver"] == ""
+    for args, text in [
+        (("FOO", "x"), "Unrecognized option 'FOO'"),
+        (("LIB-NAME", "has space"), "LIB-NAME cannot contain spaces, newlines or special characters."),
+        (("LIB-NAME",), "wrong number of arguments for 'client|setinfo' command"),
+    ]:
+        with pytest.raises(redis.ResponseError) as e:
+            r.execute_command("CLIENT SETINFO", *args)
+        assert str(e.value) == text
