@@ -5,8 +5,10 @@
 //!
 //! Asserts: the writers see no reply other than `+OK` and `-MOVED` — no `-CLUSTERDOWN`,
 //! `-TRYAGAIN`, `-OUTCOMEUNKNOWN`, and no connection closed under a pending command; each
-//! stopped node exits with status 0 within a few seconds; every acknowledged write is
-//! readable afterwards.
+//! stopped node exits with status 0, having handed off every group it led and closed every
+//! client connection before its stop timeout (its logged stop report says `still_led=0
+//! open_connections=0`); every acknowledged write is readable afterwards. How long the stop
+//! took is printed, not asserted (machines are noisy).
 //!
 //! The writers behave like cluster clients: they keep a slot map from `CLUSTER SLOTS`, follow
 //! `-MOVED` (refreshing the map), check a pooled connection is still open before reusing it
@@ -24,9 +26,6 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use slotraft::slot::key_slot;
 use support::*;
-
-/// How long a stopped node may take to exit (hand-off, client drain, Raft shutdown).
-const EXIT_WITHIN: Duration = Duration::from_secs(6);
 
 /// One raw RESP connection: lets the writer see every reply exactly as the server sent it.
 struct RawConn {
@@ -262,7 +261,21 @@ fn stop_leader_under_load(cluster: &mut Cluster, round: &str) -> (u64, Duration,
     (victim, took, total)
 }
 
-fn assert_clean(cluster: &Cluster, round: &str, took: Duration, report: &WriterReport) {
+/// The last stop report node `id` logged (`… stopped led_at_start=… still_led=…
+/// open_connections=… elapsed_ms=…`).
+fn stop_report(cluster: &Cluster, id: u64) -> String {
+    let Some(node) = cluster.nodes.iter().find(|n| n.id == id) else {
+        return String::new();
+    };
+    let text = std::fs::read_to_string(&node.log).unwrap_or_default();
+    text.lines()
+        .rev()
+        .find(|l| l.contains("still_led="))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn assert_clean(cluster: &Cluster, round: &str, victim: u64, report: &WriterReport) {
     if !report.errors.is_empty() {
         cluster.dump_logs();
     }
@@ -271,9 +284,12 @@ fn assert_clean(cluster: &Cluster, round: &str, took: Duration, report: &WriterR
         "{round}: writers saw errors other than MOVED during a graceful stop: {:?}",
         &report.errors[..report.errors.len().min(10)]
     );
+    let stopped = stop_report(cluster, victim);
+    eprintln!("{round}: node {victim} stop report: {stopped}");
     assert!(
-        took < EXIT_WITHIN,
-        "{round}: graceful stop took {took:?} (limit {EXIT_WITHIN:?})"
+        stopped.contains("still_led=0 ") && stopped.contains("open_connections=0 "),
+        "{round}: node {victim} did not hand off everything and drain its clients before its \
+         stop timeout: {stopped:?}"
     );
     assert!(
         report.acked.len() > 100,
@@ -297,8 +313,8 @@ fn assert_readable(cluster: &Cluster, keys: &[String]) {
 fn sigterm_hands_off_leadership_without_client_errors() {
     let mut cluster = Cluster::start(3, &[]);
 
-    let (victim, took, first) = stop_leader_under_load(&mut cluster, "r1");
-    assert_clean(&cluster, "r1", took, &first);
+    let (victim, _, first) = stop_leader_under_load(&mut cluster, "r1");
+    assert_clean(&cluster, "r1", victim, &first);
     assert_readable(&cluster, &first.acked);
 
     // Back up; the balancer returns its preferred groups once it has caught up.
@@ -306,7 +322,7 @@ fn sigterm_hands_off_leadership_without_client_errors() {
     cluster.wait_healthy(Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(5));
 
-    let (_, took, second) = stop_leader_under_load(&mut cluster, "r2");
-    assert_clean(&cluster, "r2", took, &second);
+    let (victim, _, second) = stop_leader_under_load(&mut cluster, "r2");
+    assert_clean(&cluster, "r2", victim, &second);
     assert_readable(&cluster, &second.acked);
 }
