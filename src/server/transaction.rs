@@ -42,8 +42,20 @@ impl Context {
     /// While in `MULTI`: queues the request and returns `+QUEUED` (or an error), or `None`
     /// for the commands that act at once (`EXEC`, `DISCARD`, `QUIT`).
     pub(super) fn queue(&self, session: &mut Session, args: &[Bytes]) -> Option<Frame> {
-        let spec = match command::table::resolve(args) {
-            Ok(spec) => spec,
+        // `CLIENT SETINFO` is served outside the 7.0.15 table (see `command::client`); like
+        // any command, only its arity is checked while queuing.
+        let resolved = if command::client::is_client_setinfo(args) {
+            match args.len() {
+                4 => Ok(command::client::SETINFO_NAME),
+                _ => Err(command::CommandError::WrongArity(
+                    command::client::SETINFO_NAME,
+                )),
+            }
+        } else {
+            command::table::resolve(args).map(|spec| spec.name)
+        };
+        let name = match resolved {
+            Ok(name) => name,
             Err(e) => {
                 if let Some(tx) = session.multi.as_mut() {
                     // Redis refuses the whole transaction at EXEC after a queuing error.
@@ -53,7 +65,7 @@ impl Context {
             }
         };
         let tx = session.multi.as_mut()?;
-        match spec.name {
+        match name {
             "exec" | "discard" | "quit" => None,
             "multi" => Some(err("ERR MULTI calls can not be nested")),
             "watch" => Some(err("ERR WATCH inside MULTI is not allowed")),

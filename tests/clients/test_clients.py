@@ -181,3 +181,10 @@ def test_client_setinfo_as_redis_7_2_serves_it(cluster):
         with pytest.raises(redis.ResponseError) as e:
             r.execute_command("CLIENT SETINFO", *args)
         assert str(e.value) == text
+    # Inside MULTI it is queued (arity checked) and runs at EXEC, as in Redis 7.2.
+    pipe = r.pipeline(transaction=True)
+    pipe.execute_command("CLIENT SETINFO", "LIB-NAME", "in-multi")
+    pipe.execute_command("CLIENT INFO")
+    replies = pipe.execute()
+    assert replies[0] in (True, "OK")
+    assert replies[1]["lib-name"] == "in-multi"
