@@ -132,6 +132,11 @@ pub struct Keyspace {
     /// rebuilt when one is loaded. Serialized fields must match `StoredKeyspace`, in order.
     #[serde(skip_serializing)]
     deadlines: BTreeSet<(u64, ScanKey)>,
+    /// Number of stored keys (live or expired-not-yet-evicted) per hash slot, so
+    /// `CLUSTER COUNTKEYSINSLOT` (asked once per slot by resharding tools) does not hash every
+    /// key of the group. Derived from `items` like `deadlines`; slots with no key are absent.
+    #[serde(skip_serializing)]
+    slot_counts: BTreeMap<u16, usize>,
 }
 
 /// What a snapshot stores of a `Keyspace`: every field but the derived `deadlines`, in the same
@@ -152,6 +157,10 @@ impl From<StoredKeyspace> for Keyspace {
             .iter()
             .filter_map(|(key, item)| item.expires_at_ms.map(|at| (at, key.clone())))
             .collect();
+        let mut slot_counts = BTreeMap::new();
+        for key in stored.items.keys() {
+            *slot_counts.entry(key_slot(&key.key)).or_insert(0) += 1;
+        }
         Self {
             items: stored.items,
             applied_now_ms: stored.applied_now_ms,
@@ -159,6 +168,7 @@ impl From<StoredKeyspace> for Keyspace {
             tombstones: stored.tombstones,
             tombstones_since: stored.tombstones_since,
             deadlines,
+            slot_counts,
         }
     }
 }
@@ -311,10 +321,13 @@ impl Keyspace {
         // Copy the key so a stored key never pins a larger network buffer it was sliced from.
         let key = ScanKey::new(Bytes::copy_from_slice(key));
         self.tombstones.remove(&key.key);
-        if let Some(old) = self.items.insert(key.clone(), item) {
-            if let Some(at) = old.expires_at_ms {
-                self.deadlines.remove(&(at, key.clone()));
+        match self.items.insert(key.clone(), item) {
+            Some(old) => {
+                if let Some(at) = old.expires_at_ms {
+                    self.deadlines.remove(&(at, key.clone()));
+                }
             }
+            None => *self.slot_counts.entry(key_slot(&key.key)).or_insert(0) += 1,
         }
         if let Some(at) = expires_at_ms {
             self.deadlines.insert((at, key));
@@ -360,6 +373,13 @@ impl Keyspace {
         if let Some(at) = item.expires_at_ms {
             self.deadlines.remove(&(at, found.clone()));
         }
+        let slot = key_slot(&found.key);
+        if let Some(count) = self.slot_counts.get_mut(&slot) {
+            *count -= 1;
+            if *count == 0 {
+                self.slot_counts.remove(&slot);
+            }
+        }
         self.tombstones.insert(found.key, self.index);
         Some(item)
     }
@@ -385,32 +405,39 @@ impl Keyspace {
 
     // ---- whole-keyspace reads: `now_ms` is the reader's clock ----
 
-    /// Number of live keys.
+    /// Number of live keys: every stored key but those whose deadline passed and that the
+    /// leader has not evicted yet (a short prefix of the deadline index).
     pub fn len(&self, now_ms: u64) -> usize {
-        self.items
-            .values()
-            .filter(|item| item.is_live(now_ms))
-            .count()
+        self.items.len() - self.expired_prefix(now_ms).count()
+    }
+
+    /// The keys whose deadline is at or before `now_ms`, earliest first.
+    fn expired_prefix(&self, now_ms: u64) -> impl Iterator<Item = &ScanKey> {
+        self.deadlines
+            .iter()
+            .take_while(move |(at, _)| *at <= now_ms)
+            .map(|(_, key)| key)
     }
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// Number of live keys in hash `slot`.
     pub fn count_in_slot(&self, now_ms: u64, slot: u16) -> usize {
-        self.items
-            .iter()
-            .filter(|(key, item)| item.is_live(now_ms) && key_slot(&key.key) == slot)
-            .count()
+        let stored = self.slot_counts.get(&slot).copied().unwrap_or(0);
+        let expired = self
+            .expired_prefix(now_ms)
+            .filter(|key| key_slot(&key.key) == slot)
+            .count();
+        stored - expired
     }
 
     /// Up to `limit` keys whose deadline has passed at `now_ms`: candidates for the leader's
     /// next eviction proposal.
     pub fn expired_keys(&self, now_ms: u64, limit: usize) -> Vec<Bytes> {
-        self.deadlines
-            .iter()
-            .take_while(|(at, _)| *at <= now_ms)
-            .map(|(_, key)| key.key.clone())
+        self.expired_prefix(now_ms)
+            .map(|key| key.key.clone())
             .take(limit)
             .collect()
     }
@@ -420,15 +447,19 @@ impl Keyspace {
         self.deadlines.len()
     }
 
-    /// Whether the deadline index holds exactly the deadlines of `items` (tests).
+    /// Whether the derived indexes (deadlines, per-slot counts) match `items` exactly (tests).
     #[cfg(test)]
-    pub(crate) fn deadlines_consistent(&self) -> bool {
+    pub(crate) fn indexes_consistent(&self) -> bool {
         let derived: BTreeSet<(u64, ScanKey)> = self
             .items
             .iter()
             .filter_map(|(key, item)| item.expires_at_ms.map(|at| (at, key.clone())))
             .collect();
-        derived == self.deadlines
+        let mut counts = BTreeMap::new();
+        for key in self.items.keys() {
+            *counts.entry(key_slot(&key.key)).or_insert(0) += 1;
+        }
+        derived == self.deadlines && counts == self.slot_counts
     }
 
     /// The value at `key` if it is live and of type `ty`; `WrongType` if it is another type.

@@ -575,7 +575,7 @@ fn scan_visits_every_key_present_throughout_while_keys_come_and_go() {
 /// exactly the deadlines of the stored keys after every kind of write that sets, keeps,
 /// moves or drops one, and must be rebuilt identically from a snapshot.
 #[test]
-fn deadline_index_follows_every_write_and_survives_snapshots() {
+fn derived_indexes_follow_every_write_and_survive_snapshots() {
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let mut ks = Keyspace::new();
@@ -635,15 +635,30 @@ fn deadline_index_follows_every_write_and_survives_snapshots() {
             _ => set(keys[rng.gen_range(0..keys.len())], "x"),
         };
         let _ = ks.apply(now, &op);
-        assert!(ks.deadlines_consistent(), "after {op:?} at step {step}");
+        assert!(ks.indexes_consistent(), "after {op:?} at step {step}");
         let expired_by_scan = ks
             .items
             .iter()
             .filter(|(_, item)| !item.is_live(now))
             .count();
         assert_eq!(ks.expired_keys(now, usize::MAX).len(), expired_by_scan);
+        let live_by_scan = ks.items.values().filter(|i| i.is_live(now)).count();
+        assert_eq!(ks.len(now), live_by_scan, "DBSIZE after {op:?}");
+        for key in keys {
+            let slot = crate::slot::key_slot(key.as_bytes());
+            let in_slot_by_scan = ks
+                .items
+                .iter()
+                .filter(|(k, i)| i.is_live(now) && crate::slot::key_slot(&k.key) == slot)
+                .count();
+            assert_eq!(
+                ks.count_in_slot(now, slot),
+                in_slot_by_scan,
+                "COUNTKEYSINSLOT {slot}"
+            );
+        }
     }
     let restored = snapshot(&ks);
-    assert!(restored.deadlines_consistent());
+    assert!(restored.indexes_consistent());
     assert_eq!(restored, ks);
 }
