@@ -139,8 +139,8 @@ pub struct Keyspace {
     slot_counts: BTreeMap<u16, usize>,
 }
 
-/// What a snapshot stores of a `Keyspace`: every field but the derived `deadlines`, in the same
-/// order (bincode is positional).
+/// What a snapshot stores of a `Keyspace`: every field but the derived indexes (`deadlines`,
+/// `slot_counts`), in the same order (bincode is positional).
 #[derive(Deserialize)]
 struct StoredKeyspace {
     items: BTreeMap<ScanKey, Item>,
@@ -150,17 +150,25 @@ struct StoredKeyspace {
     tombstones_since: u64,
 }
 
+/// The indexes derived from `items` (see `Keyspace::deadlines` and `Keyspace::slot_counts`),
+/// built from scratch: when a snapshot is loaded, and by tests to check the maintained ones.
+fn derive_indexes(
+    items: &BTreeMap<ScanKey, Item>,
+) -> (BTreeSet<(u64, ScanKey)>, BTreeMap<u16, usize>) {
+    let mut deadlines = BTreeSet::new();
+    let mut slot_counts = BTreeMap::new();
+    for (key, item) in items {
+        if let Some(at) = item.expires_at_ms {
+            deadlines.insert((at, key.clone()));
+        }
+        *slot_counts.entry(key_slot(&key.key)).or_insert(0) += 1;
+    }
+    (deadlines, slot_counts)
+}
+
 impl From<StoredKeyspace> for Keyspace {
     fn from(stored: StoredKeyspace) -> Self {
-        let deadlines = stored
-            .items
-            .iter()
-            .filter_map(|(key, item)| item.expires_at_ms.map(|at| (at, key.clone())))
-            .collect();
-        let mut slot_counts = BTreeMap::new();
-        for key in stored.items.keys() {
-            *slot_counts.entry(key_slot(&key.key)).or_insert(0) += 1;
-        }
+        let (deadlines, slot_counts) = derive_indexes(&stored.items);
         Self {
             items: stored.items,
             applied_now_ms: stored.applied_now_ms,
@@ -450,16 +458,7 @@ impl Keyspace {
     /// Whether the derived indexes (deadlines, per-slot counts) match `items` exactly (tests).
     #[cfg(test)]
     pub(crate) fn indexes_consistent(&self) -> bool {
-        let derived: BTreeSet<(u64, ScanKey)> = self
-            .items
-            .iter()
-            .filter_map(|(key, item)| item.expires_at_ms.map(|at| (at, key.clone())))
-            .collect();
-        let mut counts = BTreeMap::new();
-        for key in self.items.keys() {
-            *counts.entry(key_slot(&key.key)).or_insert(0) += 1;
-        }
-        derived == self.deadlines && counts == self.slot_counts
+        derive_indexes(&self.items) == (self.deadlines.clone(), self.slot_counts.clone())
     }
 
     /// The value at `key` if it is live and of type `ty`; `WrongType` if it is another type.

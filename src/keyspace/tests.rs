@@ -571,9 +571,10 @@ fn scan_visits_every_key_present_throughout_while_keys_come_and_go() {
     }
 }
 
-/// The deadline index (what active expiry reads instead of scanning every key) must hold
-/// exactly the deadlines of the stored keys after every kind of write that sets, keeps,
-/// moves or drops one, and must be rebuilt identically from a snapshot.
+/// The derived indexes — deadlines (what active expiry and DBSIZE read instead of scanning
+/// every key) and per-slot key counts (COUNTKEYSINSLOT) — must match the stored keys after
+/// every kind of write that sets, keeps, moves or drops a key or deadline, and must be rebuilt
+/// identically from a snapshot.
 #[test]
 fn derived_indexes_follow_every_write_and_survive_snapshots() {
     use rand::{Rng, SeedableRng};
