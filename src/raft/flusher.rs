@@ -1,9 +1,11 @@
 //! The group-commit flusher: the only place that makes Raft log writes durable.
 //!
-//! sled 0.34's `flush` ends in `sync_file_range`, which neither flushes the disk's write cache
-//! nor the file's metadata (sled issue 1452), and sled never syncs the separate files it writes
-//! for large values ("blobs"). So after sled's flush this thread also calls `fdatasync` on sled's
-//! main file and `fsync` on every new blob file and on the blob directory (DESIGN.md rule 5).
+//! Upstream sled 0.34's `flush` ends in `sync_file_range`, which neither flushes the disk's write
+//! cache nor the file's metadata (sled issue 1452). The vendored sled (vendor/sled,
+//! SLOTRAFT-PATCH.md) ends every buffer write in `fdatasync` and writes the buffer on the thread
+//! that flushes, so sled's `flush` here is the sync. sled never syncs the separate files it
+//! writes for large values ("blobs"), so this thread also calls `fsync` on every new blob file and
+//! on the blob directory (DESIGN.md rule 5).
 //!
 //! Appends of all groups queue here; one thread takes everything queued, does one flush + sync
 //! for the lot and only then reports each append complete to openraft (group commit). A vote
@@ -137,8 +139,6 @@ fn run(rx: mpsc::Receiver<Waiter>, syncer: &mut Syncer, stats: &FlusherStats) {
 /// Knows which files sled writes and how to make them durable.
 struct Syncer {
     db: sled::Db,
-    /// sled's single data file (`<dir>/db`): every small write lands here.
-    main_file: File,
     dir: PathBuf,
     /// Blob files already synced; blob files are written once and never modified.
     synced_blobs: HashSet<std::ffi::OsString>,
@@ -153,10 +153,8 @@ impl Syncer {
         fail_sync: Arc<AtomicBool>,
         large_write: Arc<AtomicBool>,
     ) -> io::Result<Self> {
-        let main_file = File::open(dir.join("db"))?;
         Ok(Self {
             db,
-            main_file,
             dir: dir.to_path_buf(),
             synced_blobs: HashSet::new(),
             fail_sync,
@@ -168,8 +166,9 @@ impl Syncer {
         if self.fail_sync.load(Ordering::SeqCst) {
             return Err(io::Error::other("injected sync failure"));
         }
+        // The vendored sled ends every buffer write in `fdatasync` (vendor/sled/SLOTRAFT-PATCH.md),
+        // so once `flush` returns, everything written before this call is durable.
         self.db.flush().map_err(io::Error::other)?;
-        self.main_file.sync_data()?;
         // Cleared before scanning: a large write racing with this scan sets it again and is
         // caught by the next sync, which its own waiter waits for.
         if self.large_write.swap(false, Ordering::SeqCst) {
