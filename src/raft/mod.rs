@@ -8,6 +8,7 @@
 pub mod codec;
 pub mod flusher;
 pub mod log_store;
+pub mod mux;
 pub mod network;
 pub mod service;
 pub mod state_machine;

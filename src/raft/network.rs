@@ -4,9 +4,9 @@
 //! peer is a clone of it, so all groups share one connection. A node never builds a client to
 //! itself (openraft never asks for one: a node does not replicate to itself).
 //!
-//! Replication is pipelined: `stream_append` opens one bidirectional gRPC stream per
-//! (group, follower) and keeps sending AppendEntries without waiting for replies; replies come
-//! back in order on the response stream.
+//! Replication is pipelined: each group's `stream_append` to a peer is a substream of the one
+//! replication stream to that peer (see `mux`), and keeps sending AppendEntries without waiting
+//! for replies; replies come back in order.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,6 +26,7 @@ use serde::Serialize;
 use tonic::transport::{Channel, Endpoint};
 
 use super::codec::{decode, encode};
+use super::mux::MuxConn;
 use super::{GroupId, NodeAddr, NodeId, TypeConfig, Vote};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::{Envelope, LeavingRequest, SnapshotChunk};
@@ -39,6 +40,8 @@ pub struct Peers {
     cluster_id: String,
     self_id: NodeId,
     channels: Arc<Mutex<HashMap<NodeId, Channel>>>,
+    /// The replication stream to each peer, replaced when it fails.
+    replication: Arc<Mutex<HashMap<NodeId, Arc<MuxConn>>>>,
 }
 
 impl Peers {
@@ -47,6 +50,7 @@ impl Peers {
             cluster_id,
             self_id,
             channels: Arc::default(),
+            replication: Arc::default(),
         }
     }
 
@@ -73,6 +77,24 @@ impl Peers {
             .connect_lazy();
         channels.insert(node, ch.clone());
         Ok(ch)
+    }
+
+    /// The replication stream to `node`, opened on first use and reopened after it failed.
+    pub fn replication(
+        &self,
+        node: NodeId,
+        addr: &str,
+    ) -> Result<Arc<MuxConn>, tonic::transport::Error> {
+        let channel = self.channel(node, addr)?;
+        let mut streams = self.replication.lock().expect("replication map lock");
+        if let Some(conn) = streams.get(&node) {
+            if !conn.is_closed() {
+                return Ok(conn.clone());
+            }
+        }
+        let conn = MuxConn::start(channel, self.cluster_id.clone(), self.self_id);
+        streams.insert(node, conn.clone());
+        Ok(conn)
     }
 
     /// Tells every peer in `peers` (id, gRPC address) that this node is stopping, so none of
@@ -130,6 +152,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
         GroupClient {
             group: self.group,
             target,
+            addr: node.grpc.clone(),
             peers: self.peers.clone(),
             client: self
                 .peers
@@ -144,6 +167,8 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
 pub struct GroupClient {
     group: GroupId,
     target: NodeId,
+    /// The peer's gRPC address.
+    addr: String,
     peers: Peers,
     /// An invalid peer address surfaces as an error on every call rather than a panic.
     client: Result<RaftServiceClient<Channel>, String>,
@@ -153,7 +178,7 @@ fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
     RPCError::Unreachable(Unreachable::from_string(e.to_string()))
 }
 
-fn status_to_rpc(status: tonic::Status) -> RPCError<TypeConfig> {
+pub(super) fn status_to_rpc(status: tonic::Status) -> RPCError<TypeConfig> {
     match status.code() {
         // The peer is down or the connection broke: back off before retrying.
         tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown => {
@@ -224,10 +249,8 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         S: Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
     {
         let peers = self.peers.clone();
-        let group = self.group;
-        let client = self.client();
+        let (group, target, addr) = (self.group, self.target, self.addr.clone());
         Box::pin(async move {
-            let mut client = client?;
             // Pull the first request before connecting: openraft applies its replication
             // backoff while producing requests, so a peer that is down is retried at the
             // backoff's pace instead of in a tight reconnect loop.
@@ -236,30 +259,11 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
                 let empty: openraft::base::BoxStream<'s, _> = Box::pin(futures::stream::empty());
                 return Ok(empty);
             };
-            let outbound = futures::stream::iter([first])
-                .chain(input)
-                .filter_map(move |req| {
-                    let envelope = peers.envelope(group, &req);
-                    async move {
-                        match envelope {
-                            Ok(e) => Some(e),
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot encode append request");
-                                None
-                            }
-                        }
-                    }
-                });
-            let response = client
-                .stream_append(outbound)
-                .await
-                .map_err(status_to_rpc)?;
-            let replies = response.into_inner().map(|item| match item {
-                Ok(reply) => decode::<StreamAppendResult<TypeConfig>>(&reply.payload)
-                    .map_err(|e| RPCError::Network(NetworkError::new(&e))),
-                Err(status) => Err(status_to_rpc(status)),
-            });
-            let replies: openraft::base::BoxStream<'s, _> = Box::pin(replies);
+            let conn = peers.replication(target, &addr).map_err(unreachable)?;
+            let replies = conn.open_substream(group, first, input)?;
+            let replies: openraft::base::BoxStream<'s, _> = Box::pin(
+                tokio_stream::wrappers::UnboundedReceiverStream::new(replies),
+            );
             Ok(replies)
         })
     }

@@ -8,7 +8,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use serde::Serialize;
 use tonic::{Request, Response, Status, Streaming};
@@ -17,7 +17,8 @@ use super::codec::{decode, encode};
 use super::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 use crate::proto::raft::raft_service_server::RaftService;
 use crate::proto::raft::{
-    Envelope, HandshakeReply, HandshakeRequest, LeavingReply, LeavingRequest, Reply, SnapshotChunk,
+    Envelope, HandshakeReply, HandshakeRequest, LeavingReply, LeavingRequest, ReplicateBatch,
+    ReplicateReplyBatch, Reply, SnapshotChunk,
 };
 use crate::registry::GroupRegistry;
 
@@ -70,7 +71,8 @@ fn fatal(e: impl std::fmt::Display) -> Status {
     Status::unavailable(format!("raft group unavailable: {e}"))
 }
 
-type ReplyStream = Pin<Box<dyn Stream<Item = Result<Reply, Status>> + Send + 'static>>;
+type ReplicateReplies =
+    Pin<Box<dyn Stream<Item = Result<ReplicateReplyBatch, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl RaftService for RaftServer {
@@ -119,45 +121,22 @@ impl RaftService for RaftServer {
         reply(&raft.append_entries(rpc).await.map_err(fatal)?)
     }
 
-    type StreamAppendStream = ReplyStream;
+    type ReplicateStream = ReplicateReplies;
 
-    async fn stream_append(
+    async fn replicate(
         &self,
-        request: Request<Streaming<Envelope>>,
-    ) -> Result<Response<Self::StreamAppendStream>, Status> {
+        request: Request<Streaming<ReplicateBatch>>,
+    ) -> Result<Response<Self::ReplicateStream>, Status> {
         let mut inbound = request.into_inner();
-        // The first message names the group; the whole stream belongs to it.
         let Some(first) = inbound.message().await? else {
             return Ok(Response::new(Box::pin(futures::stream::empty())));
         };
-        let raft = self.raft_for(&first)?;
-        let (group, cluster) = (first.group_id, first.cluster_id.clone());
-        let first_req: AppendEntriesRequest<TypeConfig> = payload(&first)?;
-        let rest = inbound.take_while(move |item| {
-            let ok = match item {
-                Ok(e) => e.group_id == group && e.cluster_id == cluster,
-                Err(_) => false,
-            };
-            async move { ok }
-        });
-        let requests =
-            futures::stream::iter([first_req]).chain(rest.filter_map(|item| async move {
-                let envelope = item.ok()?;
-                match decode::<AppendEntriesRequest<TypeConfig>>(&envelope.payload) {
-                    Ok(req) => Some(req),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "dropping undecodable append request");
-                        None
-                    }
-                }
-            }));
-        let replies = raft.stream_append(requests).map(|result| match result {
-            Ok(r) => encode(&r)
-                .map(|payload| Reply { payload })
-                .map_err(|e| Status::internal(e.to_string())),
-            Err(e) => Err(fatal(e)),
-        });
-        Ok(Response::new(Box::pin(replies)))
+        self.check_cluster(&first.cluster_id, first.from_node)?;
+        Ok(Response::new(Box::pin(super::mux::serve(
+            self.registry.clone(),
+            first,
+            inbound,
+        ))))
     }
 
     async fn install_snapshot(

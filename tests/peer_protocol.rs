@@ -1,0 +1,182 @@
+//! The gRPC port between nodes faced with bad peers: a real `slotraft-server` process, and a test
+//! that speaks its peer protocol directly.
+//!
+//! Asserts that messages from another cluster are refused with an error naming both clusters,
+//! that a broken substream of the shared replication stream fails alone (unknown group,
+//! undecodable request) while the stream keeps serving the others, and that the node keeps
+//! serving clients with its data intact afterwards.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use openraft::raft::{AppendEntriesRequest, StreamAppendError, StreamAppendResult};
+use slotraft::proto::raft::raft_service_client::RaftServiceClient;
+use slotraft::proto::raft::{
+    Envelope, HandshakeRequest, ReplicateBatch, ReplicateFrame, ReplicateReply,
+};
+use slotraft::raft::codec::{decode, encode};
+use slotraft::raft::{TypeConfig, Vote};
+use slotraft::topology::{parse_initial_cluster, Topology};
+use support::*;
+
+/// The cluster id the node computes from its own arguments.
+fn cluster_id_of(node: &NodeProc) -> String {
+    let at = node
+        .args
+        .iter()
+        .position(|a| a == "--initial-cluster")
+        .unwrap();
+    let nodes = parse_initial_cluster(&node.args[at + 1]).unwrap();
+    Topology::new(node.id, nodes, 16, 3)
+        .unwrap()
+        .cluster_id()
+        .to_string()
+}
+
+async fn client(node: &NodeProc) -> RaftServiceClient<tonic::transport::Channel> {
+    RaftServiceClient::connect(format!("http://127.0.0.1:{}", node.grpc_port))
+        .await
+        .unwrap()
+}
+
+fn frame(substream: u64, group_id: u32, payload: Vec<u8>) -> ReplicateFrame {
+    ReplicateFrame {
+        substream,
+        group_id,
+        payload,
+        end: false,
+    }
+}
+
+#[test]
+fn peers_of_another_cluster_and_broken_substreams_are_refused() {
+    let mut cluster = Cluster::start(1, &[]);
+    let node = cluster.node(1);
+    let ours = cluster_id_of(node);
+    let mut redis = connect(&node.addr()).unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("kept")
+        .arg("v1")
+        .query(&mut redis)
+        .unwrap();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut c = client(node).await;
+
+        // Another cluster: refused on every entry point, with both sides named.
+        let err = c
+            .handshake(HandshakeRequest {
+                cluster_id: "other".into(),
+                from_node: 7,
+                layout: "7=elsewhere".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            err.message().contains("7=elsewhere")
+                && err.message().contains("cluster layout mismatch"),
+            "{}",
+            err.message()
+        );
+        let err = c
+            .vote(Envelope {
+                cluster_id: "other".into(),
+                group_id: 0,
+                from_node: 7,
+                payload: vec![1, 2, 3],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert!(err.message().contains(&ours), "{}", err.message());
+        let foreign = ReplicateBatch {
+            cluster_id: "other".into(),
+            from_node: 7,
+            frames: vec![frame(1, 0, vec![0; 8])],
+        };
+        let err = c
+            .replicate(futures::stream::iter([foreign]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            err.message().contains("cluster id mismatch") && err.message().contains(&ours),
+            "{}",
+            err.message()
+        );
+
+        // Our cluster: an unknown group and a garbage request each end their own substream
+        // with an error; a well-formed request from a stale leader on a third substream is
+        // still answered (rejected by the group's higher vote).
+        let stale = AppendEntriesRequest::<TypeConfig> {
+            vote: Vote::new_committed(0, 9),
+            prev_log_id: None,
+            entries: Vec::new(),
+            leader_commit: None,
+        };
+        let batch = ReplicateBatch {
+            cluster_id: ours.clone(),
+            from_node: 9,
+            frames: vec![
+                frame(1, 999, encode(&stale).unwrap()),
+                frame(2, 0, vec![0xff; 16]),
+                frame(3, 0, encode(&stale).unwrap()),
+            ],
+        };
+        // Keep the request stream open until the replies are in, as a peer does.
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tx.send(batch).await.unwrap();
+        let mut replies = c
+            .replicate(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut got: Vec<ReplicateReply> = Vec::new();
+        let deadline = tokio::time::sleep(Duration::from_secs(10));
+        tokio::pin!(deadline);
+        while got.iter().filter(|r| r.end).count() < 3 {
+            tokio::select! {
+                _ = &mut deadline => panic!("replies missing; got {got:?}"),
+                batch = replies.next() => got.extend(batch.expect("stream open").unwrap().replies),
+            }
+        }
+        drop(tx);
+
+        let end_of = |s: u64| got.iter().find(|r| r.substream == s && r.end).unwrap();
+        assert!(
+            end_of(1).error.contains("not a member of slot group 999"),
+            "{:?}",
+            end_of(1)
+        );
+        assert!(
+            end_of(2).error.contains("undecodable append request"),
+            "{:?}",
+            end_of(2)
+        );
+        let answer = got
+            .iter()
+            .find(|r| r.substream == 3 && !r.end)
+            .unwrap_or_else(|| panic!("substream 3 unanswered: {got:?}"));
+        let result: StreamAppendResult<TypeConfig> = decode(&answer.payload).unwrap();
+        assert!(
+            matches!(result, Err(StreamAppendError::HigherVote(_))),
+            "{result:?}"
+        );
+        assert!(end_of(3).error.is_empty(), "{:?}", end_of(3));
+    });
+
+    // Still serving, nothing lost.
+    let v: String = redis::cmd("GET").arg("kept").query(&mut redis).unwrap();
+    assert_eq!(v, "v1");
+    let _: () = redis::cmd("SET")
+        .arg("after")
+        .arg("v2")
+        .query(&mut redis)
+        .unwrap();
+    let v: String = redis::cmd("GET").arg("after").query(&mut redis).unwrap();
+    assert_eq!(v, "v2");
+}
