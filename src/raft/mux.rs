@@ -22,13 +22,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
-use openraft::errors::{NetworkError, RPCError, Unreachable};
+use openraft::errors::{NetworkError, RPCError};
 use openraft::raft::{AppendEntriesRequest, StreamAppendResult};
 use tokio::sync::mpsc;
 use tonic::transport::Channel;
 use tonic::Streaming;
 
 use super::codec::{decode, encode};
+use super::network::{status_to_rpc, unreachable};
 use super::{GroupId, NodeId, Raft, TypeConfig};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::{ReplicateBatch, ReplicateFrame, ReplicateReply, ReplicateReplyBatch};
@@ -44,10 +45,6 @@ const SUBSTREAM_QUEUE: usize = 1024;
 
 /// One reply of a substream, as openraft's replication wants it.
 pub type AppendReply = Result<StreamAppendResult<TypeConfig>, RPCError<TypeConfig>>;
-
-fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
-    RPCError::Unreachable(Unreachable::from_string(e.to_string()))
-}
 
 fn network_error(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
     RPCError::Network(NetworkError::from_string(e.to_string()))
@@ -124,13 +121,13 @@ impl MuxConn {
         let mut client = RaftServiceClient::new(channel);
         let mut replies = match client.replicate(batches).await {
             Ok(response) => response.into_inner(),
-            Err(status) => return super::network::status_to_rpc(status),
+            Err(status) => return status_to_rpc(status),
         };
         loop {
             match replies.message().await {
                 Ok(Some(batch)) => self.route(batch),
                 Ok(None) => return unreachable("peer closed the replication stream"),
-                Err(status) => return super::network::status_to_rpc(status),
+                Err(status) => return status_to_rpc(status),
             }
         }
     }

@@ -174,7 +174,7 @@ pub struct GroupClient {
     client: Result<RaftServiceClient<Channel>, String>,
 }
 
-fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
+pub(super) fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
     RPCError::Unreachable(Unreachable::from_string(e.to_string()))
 }
 
