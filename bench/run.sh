@@ -19,6 +19,7 @@
 #   BENCH_TMPDIR=          parent of the temporary data directories [default: $TMPDIR or /tmp]
 #   BENCH_KEEP=0           1 keeps the temporary directory (data and server logs)
 #   BENCH_BUILD=1          0 skips `cargo build --release --bins`
+#   BENCH_SERVER=          slotraft-server binary to run [default: the release build]; for A/B runs
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -70,6 +71,7 @@ if [[ $(stat -f -c %T "$WORK" 2>/dev/null) == tmpfs ]]; then
     log "WARNING: $WORK is on tmpfs: fsync costs nothing there; set BENCH_TMPDIR to a real disk"
 fi
 PIDS=()
+SR_PIDS=() RD_PIDS=() RP_PIDS=()
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -129,10 +131,11 @@ done
 for i in 0 1 2; do
     id=$((i + 1))
     mkdir -p "$WORK/slotraft-$id"
-    "$BIN/slotraft-server" --node-id "$id" --bind "$HOST" --port "${SR_PORTS[i]}" \
+    "${BENCH_SERVER:-$BIN/slotraft-server}" --node-id "$id" --bind "$HOST" --port "${SR_PORTS[i]}" \
         --grpc-port "${SR_GRPC[i]}" --dir "$WORK/slotraft-$id" --initial-cluster "$cluster" \
         >"$WORK/slotraft-$id.log" 2>&1 &
     PIDS+=($!)
+    SR_PIDS+=($!)
 done
 sr_ok() {
     local p
@@ -152,6 +155,7 @@ redis_durable() {
         --appendonly yes --appendfsync always --save '' --daemonize no \
         --logfile "$WORK/redis-$port.log" "$@" &
     PIDS+=($!)
+    RD_PIDS+=($!)
 }
 redis_durable "$RD_PRIMARY"
 for p in "${RD_REPLICAS[@]}"; do redis_durable "$p" --replicaof "$HOST" "$RD_PRIMARY"; done
@@ -159,6 +163,7 @@ mkdir -p "$WORK/redis-$RD_PLAIN"
 redis-server --bind "$HOST" --port "$RD_PLAIN" --dir "$WORK/redis-$RD_PLAIN" \
     --appendonly no --save '' --daemonize no --logfile "$WORK/redis-$RD_PLAIN.log" &
 PIDS+=($!)
+RP_PIDS=($!)
 rd_ok() {
     redis-cli -h "$HOST" -p "$RD_PRIMARY" info replication | grep -q '^connected_slaves:2' || return 1
     local p
@@ -177,11 +182,13 @@ JSONL=$REPO/bench-results/$STAMP.jsonl
 TABLE=$REPO/bench-results/$STAMP.txt
 : >"$JSONL"
 
+# The target's address and its server processes, whose CPU time per operation is reported.
 target_args() {
+    local IFS=,
     case $1 in
-    slotraft) echo "--target cluster --addr $HOST:${SR_PORTS[0]}" ;;
-    redis+WAIT) echo "--target single --addr $HOST:$RD_PRIMARY" ;;
-    redis-plain) echo "--target single --addr $HOST:$RD_PLAIN" ;;
+    slotraft) echo "--target cluster --addr $HOST:${SR_PORTS[0]} --cpu-pids ${SR_PIDS[*]}" ;;
+    redis+WAIT) echo "--target single --addr $HOST:$RD_PRIMARY --cpu-pids ${RD_PIDS[*]}" ;;
+    redis-plain) echo "--target single --addr $HOST:$RD_PLAIN --cpu-pids ${RP_PIDS[*]}" ;;
     *) die "unknown target $1" ;;
     esac
 }

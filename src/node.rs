@@ -30,6 +30,10 @@ use crate::raft::{NodeAddr, NodeId, Raft, Request};
 use crate::registry::{Group, GroupRegistry};
 use crate::topology::Topology;
 
+/// Longest a follower's news of a commit waits for an entry to ride on (see `start`).
+/// Bounds how far a `READONLY` read on a follower trails the leader when writes stop.
+const COMMIT_CARRIER_DELAY_MS: u64 = 5;
+
 #[derive(Debug, Error)]
 pub enum NodeError {
     #[error("data directory {dir}: {source}")]
@@ -113,6 +117,12 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
             // test `restarted_leader_is_not_restored_in_its_old_term`). Demoted, it takes part
             // in a new election, and the new term's leader overwrites any divergent suffix.
             enable_leader_restore: Some(false),
+            // A follower needs the leader's commit index only to apply (and to answer READONLY
+            // reads); the leader's reply never waits for it. Under load the next entry follows
+            // within a millisecond or two and carries the commit, so a commit-only
+            // AppendEntries (and its response) is held up to this long for one to ride on
+            // (vendored openraft patch). Measured: 20% less CPU per write at SET c50, +26% ops/s.
+            commit_carrier_delay: Some(COMMIT_CARRIER_DELAY_MS),
             ..Default::default()
         }
         .validate()

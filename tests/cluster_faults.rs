@@ -234,6 +234,52 @@ fn follower_redirects_to_leader_with_moved() {
     }
 }
 
+/// Fault: none; heartbeats 2 s apart. Asserts: after a write and no more, both `READONLY`
+/// followers serve it within 500 ms, four times over. The leader holds a commit-only
+/// AppendEntries for a few milliseconds hoping for an entry to ride on (vendored openraft
+/// patch); when none comes it must still send it rather than leave the followers behind until
+/// the next heartbeat (a heartbeat lands in four such windows by chance with odds of 1 in 256).
+#[test]
+fn follower_learns_last_commit_without_more_writes() {
+    let cluster = Cluster::start(
+        3,
+        &["--election-timeout-ms", "4000", "--heartbeat-ms", "2000"],
+    );
+    let mut client = RoutedClient::new(cluster.addrs());
+    let mut followers: Vec<redis::Connection> = Vec::new();
+    for addr in cluster.addrs() {
+        let mut c = connect(&addr).unwrap();
+        if set_cmd("foo", "first").query::<Value>(&mut c).is_err() {
+            let _: () = redis::cmd("READONLY").query(&mut c).unwrap();
+            followers.push(c);
+        }
+    }
+    assert_eq!(followers.len(), 2, "foo's group has two followers");
+    for round in 0..4 {
+        let value = format!("write-{round}");
+        assert!(matches!(
+            client.run(&set_cmd("foo", &value)),
+            Outcome::Ok(_)
+        ));
+        let written = Instant::now();
+        for c in followers.iter_mut() {
+            loop {
+                let v: Option<String> = redis::cmd("GET").arg("foo").query(c).unwrap();
+                if v.as_deref() == Some(value.as_str()) {
+                    break;
+                }
+                assert!(
+                    written.elapsed() < Duration::from_millis(500),
+                    "round {round}: a follower has not applied the last write after {:?}: {v:?}",
+                    written.elapsed()
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
 /// Fault: a follower is killed while the others write enough for several snapshots and log
 /// purges, then restarted. Asserts: it catches up by installing a snapshot sent over gRPC
 /// (its log no longer reaches back far enough) and then holds every acknowledged write.

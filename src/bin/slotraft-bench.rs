@@ -116,6 +116,11 @@ struct RunArgs {
     /// Clients used by --preload.
     #[arg(long, default_value_t = 50)]
     preload_concurrency: usize,
+    /// Server process ids (comma-separated) whose CPU time (user + system, from /proc) during
+    /// the measured window is reported per operation. CPU per operation is steadier than ops/s
+    /// on a noisy machine, and it is what a server on busy cores is limited by.
+    #[arg(long, value_delimiter = ',')]
+    cpu_pids: Vec<u32>,
 }
 
 #[derive(Parser, Debug)]
@@ -685,19 +690,65 @@ async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) 
     stats
 }
 
-/// Opens `n` clients, runs them under `plan_for(task)`, returns merged stats and wall time.
+/// CPU time (user + system) the processes `pids` have used so far, in seconds (/proc/PID/stat).
+fn cpu_seconds(pids: &[u32]) -> anyhow::Result<f64> {
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks_per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks_per_sec <= 0 {
+        bail!("sysconf(_SC_CLK_TCK) failed");
+    }
+    let mut ticks = 0u64;
+    for pid in pids {
+        let path = format!("/proc/{pid}/stat");
+        let stat = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
+        // The command name (field 2) is in parentheses and may contain spaces; fields from the
+        // third on follow the last ')'. utime and stime are fields 14 and 15.
+        let rest = stat
+            .rfind(')')
+            .map(|i| &stat[i + 1..])
+            .with_context(|| format!("{path}: no ')'"))?;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        for i in [11, 12] {
+            ticks += fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .with_context(|| format!("{path}: no utime/stime"))?;
+        }
+    }
+    Ok(ticks as f64 / ticks_per_sec as f64)
+}
+
+/// Samples the CPU time of `pids` at `from` and at `to` and returns the difference in seconds.
+async fn cpu_in_window(pids: Vec<u32>, from: Instant, to: Instant) -> anyhow::Result<f64> {
+    tokio::time::sleep_until(from.into()).await;
+    let before = cpu_seconds(&pids)?;
+    tokio::time::sleep_until(to.into()).await;
+    Ok(cpu_seconds(&pids)? - before)
+}
+
+/// Opens `n` clients, runs them under `plan_for(task)`, returns merged stats, wall time and,
+/// when `cpu` names processes and a window `(from, to)` after the start, their CPU seconds in it.
 async fn drive(
     args: &RunArgs,
     shared: &Arc<Shared>,
     n: usize,
     plan_for: impl Fn(usize, Instant) -> Plan,
     warmup: Duration,
-) -> anyhow::Result<(Stats, Duration)> {
+    cpu: Option<(Duration, Duration)>,
+) -> anyhow::Result<(Stats, Duration, Option<f64>)> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         clients.push(Client::new(args).await?);
     }
     let start = Instant::now();
+    let sampler = match cpu {
+        Some((from, to)) if !args.cpu_pids.is_empty() => Some(tokio::spawn(cpu_in_window(
+            args.cpu_pids.clone(),
+            start + from,
+            start + to,
+        ))),
+        _ => None,
+    };
     let mut handles = Vec::with_capacity(n);
     for (task, client) in clients.into_iter().enumerate() {
         let plan = plan_for(task, start);
@@ -713,7 +764,11 @@ async fn drive(
         stats.merge(h.await?);
     }
     let wall = start.elapsed().saturating_sub(warmup);
-    Ok((stats, wall))
+    let cpu_secs = match sampler {
+        Some(handle) => Some(handle.await??),
+        None => None,
+    };
+    Ok((stats, wall, cpu_secs))
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -775,12 +830,13 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
     let mut preload_errors = 0;
     if args.preload {
         let n = args.preload_concurrency.min(args.keyspace);
-        let (stats, wall) = drive(
+        let (stats, wall, _) = drive(
             &args,
             &shared,
             n,
             |task, _| Plan::Keys { task, stride: n },
             Duration::ZERO,
+            None,
         )
         .await?;
         preload_errors = stats.errors;
@@ -796,7 +852,7 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
         );
     }
 
-    let (mut stats, wall) = match args.requests {
+    let (mut stats, wall, cpu_secs) = match args.requests {
         Some(total) => {
             let left = Arc::new(AtomicI64::new(total as i64));
             drive(
@@ -805,13 +861,14 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
                 args.concurrency,
                 |_, _| Plan::Count(left.clone()),
                 Duration::ZERO,
+                None,
             )
             .await?
         }
         None => {
             let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
             let measured = Duration::from_secs_f64(args.duration.max(0.001));
-            let (stats, _) = drive(
+            let (stats, _, cpu_secs) = drive(
                 &args,
                 &shared,
                 args.concurrency,
@@ -820,10 +877,11 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
                     end: start + warmup + measured,
                 },
                 warmup,
+                Some((warmup, warmup + measured)),
             )
             .await?;
             // Operations started inside the window count; the window is the divisor.
-            (stats, measured)
+            (stats, measured, cpu_secs)
         }
     };
     stats.latencies_ns.sort_unstable();
@@ -849,7 +907,7 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
          \"concurrency\":{},\"value_size\":{},\"keyspace\":{},\"seconds\":{:.3},\"ops\":{},\
          \"errors\":{},\"moved\":{},\"misses\":{},\"wait_short\":{},\"preload_errors\":{},\
          \"ops_per_sec\":{:.1},\"mean_us\":{:.1},\"p50_us\":{:.1},\"p99_us\":{:.1},\
-         \"p999_us\":{:.1},\"max_us\":{:.1},\"first_error\":{}}}",
+         \"p999_us\":{:.1},\"max_us\":{:.1},\"server_cpu_us_per_op\":{},\"first_error\":{}}}",
         json_str(&label),
         json_str(&args.addr),
         args.workload.name(),
@@ -873,6 +931,10 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
         percentile(lat, 99.0),
         percentile(lat, 99.9),
         lat.last().map(|&x| x as f64 / 1000.0).unwrap_or(0.0),
+        match cpu_secs {
+            Some(cpu) if stats.ops > 0 => format!("{:.1}", cpu * 1e6 / stats.ops as f64),
+            _ => "null".into(),
+        },
         stats
             .first_error
             .as_deref()
@@ -991,6 +1053,8 @@ struct Cell {
     ops_per_sec: Vec<f64>,
     p50_us: Vec<f64>,
     p99_us: Vec<f64>,
+    /// Server CPU microseconds per operation, from runs that measured it.
+    cpu_us: Vec<f64>,
     errors: u64,
     wait_short: u64,
     runs: usize,
@@ -1039,6 +1103,9 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
             cell.ops_per_sec.push(f("ops_per_sec"));
             cell.p50_us.push(f("p50_us"));
             cell.p99_us.push(f("p99_us"));
+            if f("server_cpu_us_per_op").is_finite() {
+                cell.cpu_us.push(f("server_cpu_us_per_op"));
+            }
             cell.errors += (f("errors") + f("preload_errors").max(0.0)) as u64;
             cell.wait_short += f("wait_short").max(0.0) as u64;
             cell.runs += 1;
@@ -1047,21 +1114,26 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<14} {:<8} {:>5} {:>12} {:>9} {:>9} {:>7} {:>5}",
-        "target", "workload", "conc", "ops/s", "p50 ms", "p99 ms", "errors", "runs"
+        "{:<14} {:<8} {:>5} {:>12} {:>9} {:>9} {:>10} {:>7} {:>5}",
+        "target", "workload", "conc", "ops/s", "p50 ms", "p99 ms", "cpu us/op", "errors", "runs"
     );
     let mut warn = Vec::new();
     for key in &order {
         let c = &cells[key];
         let _ = writeln!(
             out,
-            "{:<14} {:<8} {:>5} {:>12.0} {:>9.3} {:>9.3} {:>7} {:>5}",
+            "{:<14} {:<8} {:>5} {:>12.0} {:>9.3} {:>9.3} {:>10} {:>7} {:>5}",
             key.0,
             key.1,
             key.2,
             median(&c.ops_per_sec),
             median(&c.p50_us) / 1000.0,
             median(&c.p99_us) / 1000.0,
+            if c.cpu_us.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.0}", median(&c.cpu_us))
+            },
             c.errors,
             c.runs
         );
@@ -1075,11 +1147,11 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "ratios {s} / baseline, medians (ops/s: >1 means {s} is faster; p50, p99: <1 means {s} is quicker)",
+        "ratios {s} / baseline, medians (ops/s: >1 means {s} is faster; p50, p99, cpu per op: <1 means {s} is quicker or cheaper)",
         s = args.subject
     );
     let header = format!(
-        "{:<14} {:>5}   {:<26} {:<26}",
+        "{:<14} {:>5}   {:<35} {:<35}",
         "",
         "",
         format!("vs {}", args.durable),
@@ -1088,8 +1160,8 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let _ = writeln!(out, "{}", header.trim_end());
     let _ = writeln!(
         out,
-        "{:<14} {:>5}   {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "workload", "conc", "ops/s", "p50", "p99", "ops/s", "p50", "p99"
+        "{:<14} {:>5}   {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "workload", "conc", "ops/s", "p50", "p99", "cpu/op", "ops/s", "p50", "p99", "cpu/op"
     );
     let mut combos: Vec<(String, u64)> = Vec::new();
     for (t, w, c) in &order {
@@ -1097,18 +1169,23 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
             combos.push((w.clone(), *c));
         }
     }
-    let ratio = |w: &str, c: u64, base: &str| -> Option<(f64, f64, f64)> {
+    // (ops/s, p50, p99, cpu per op); cpu is NaN unless both sides measured it.
+    let ratio = |w: &str, c: u64, base: &str| -> Option<(f64, f64, f64, f64)> {
         let s = cells.get(&(args.subject.clone(), w.to_string(), c))?;
         let b = cells.get(&(base.to_string(), w.to_string(), c))?;
         Some((
             median(&s.ops_per_sec) / median(&b.ops_per_sec),
             median(&s.p50_us) / median(&b.p50_us),
             median(&s.p99_us) / median(&b.p99_us),
+            median(&s.cpu_us) / median(&b.cpu_us),
         ))
     };
-    let fmt = |r: Option<(f64, f64, f64)>| match r {
-        Some((o, p50, p99)) => format!("{o:>8.3} {p50:>8.2} {p99:>8.2}"),
-        None => format!("{:>8} {:>8} {:>8}", "-", "-", "-"),
+    let fmt = |r: Option<(f64, f64, f64, f64)>| match r {
+        Some((o, p50, p99, cpu)) if cpu.is_finite() => {
+            format!("{o:>8.3} {p50:>8.2} {p99:>8.2} {cpu:>8.2}")
+        }
+        Some((o, p50, p99, _)) => format!("{o:>8.3} {p50:>8.2} {p99:>8.2} {:>8}", "-"),
+        None => format!("{:>8} {:>8} {:>8} {:>8}", "-", "-", "-", "-"),
     };
     for (w, c) in &combos {
         let _ = writeln!(
@@ -1126,7 +1203,7 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
         .map(|(_, c)| *c)
         .max()
     {
-        if let Some((o, _, _)) = ratio("set", max_c, &args.durable) {
+        if let Some((o, _, _, _)) = ratio("set", max_c, &args.durable) {
             let _ = writeln!(out);
             let _ = writeln!(
                 out,

@@ -130,13 +130,17 @@ impl Cluster {
                 dir.display().to_string(),
                 "--initial-cluster".into(),
                 initial.clone(),
-                "--election-timeout-ms".into(),
-                "500".into(),
-                "--heartbeat-ms".into(),
-                "100".into(),
-                "--write-timeout-ms".into(),
-                "3000".into(),
             ];
+            // Test timings, unless `extra` sets them (a flag may appear only once).
+            for (flag, value) in [
+                ("--election-timeout-ms", "500"),
+                ("--heartbeat-ms", "100"),
+                ("--write-timeout-ms", "3000"),
+            ] {
+                if !extra.contains(&flag) {
+                    args.extend([flag.to_string(), value.to_string()]);
+                }
+            }
             args.extend(extra.iter().map(|s| s.to_string()));
             let log = tmp.path().join(format!("node{id}.log"));
             let mut node = NodeProc {
