@@ -20,6 +20,8 @@
 #   BENCH_KEEP=0           1 keeps the temporary directory (data and server logs)
 #   BENCH_BUILD=1          0 skips `cargo build --release --bins`
 #   BENCH_SERVER=          slotraft-server binary to run [default: the release build]; for A/B runs
+#   BENCH_RATE=0           offered ops/s per run, spread over the clients; 0 = closed loop. At a
+#                          fixed rate below saturation, "cpu us/op" compares builds steadily
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -211,7 +213,7 @@ for rep in $(seq "$REPEAT"); do
                 [[ $t == redis+WAIT && $wl == set ]] && extra+=(--wait "2 100")
                 log "run $rep/$REPEAT: $t $wl c$c (${SECS}s)"
                 if ! line=$("$BIN/slotraft-bench" run "${args[@]}" --label "$t" --workload "$wl" \
-                    --concurrency "$c" --duration "$SECS" --warmup "$WARMUP" \
+                    --concurrency "$c" --duration "$SECS" --warmup "$WARMUP" --rate "${BENCH_RATE:-0}" \
                     --value-size "$VALUE_SIZE" --keyspace "$KEYSPACE" "${extra[@]}"); then
                     show_logs
                     die "slotraft-bench failed for $t $wl c$c"

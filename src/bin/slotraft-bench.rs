@@ -121,6 +121,12 @@ struct RunArgs {
     /// on a noisy machine, and it is what a server on busy cores is limited by.
     #[arg(long, value_delimiter = ',')]
     cpu_pids: Vec<u32>,
+    /// Offered load in operations per second, spread evenly over the clients (duration mode
+    /// only); 0 = closed loop, as fast as replies come. Below saturation, the server CPU per
+    /// operation at a fixed rate compares two builds without the machine's speed of the moment
+    /// changing how much batching each one gets.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
 }
 
 #[derive(Parser, Debug)]
@@ -567,8 +573,14 @@ impl Stats {
 /// When a task stops.
 #[derive(Clone)]
 enum Plan {
-    /// Run until `end`; record only operations started at or after `measure_from`.
-    Timed { measure_from: Instant, end: Instant },
+    /// Run until `end`; record only operations started at or after `measure_from`. With a
+    /// `pace`, start operations no more often than one per `pace` (a client that falls behind
+    /// sends at once and does not catch up with a burst).
+    Timed {
+        measure_from: Instant,
+        end: Instant,
+        pace: Option<Duration>,
+    },
     /// Take operations from a shared budget until it runs out.
     Count(Arc<AtomicI64>),
     /// Preload: SET the keys `task, task + stride, ...` once each.
@@ -590,9 +602,24 @@ async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) 
         Plan::Keys { task, .. } => task,
         _ => 0,
     };
+    // Paced clients start at staggered offsets so that their sends spread over the period.
+    let mut next_send = match &plan {
+        Plan::Timed {
+            pace: Some(pace), ..
+        } => Some(Instant::now() + pace.mul_f64(rng.below(1000) as f64 / 1000.0)),
+        _ => None,
+    };
     loop {
         let (index, record) = match &plan {
-            Plan::Timed { measure_from, end } => {
+            Plan::Timed {
+                measure_from,
+                end,
+                pace,
+            } => {
+                if let (Some(at), Some(pace)) = (next_send, pace) {
+                    tokio::time::sleep_until(at.into()).await;
+                    next_send = Some((at + *pace).max(Instant::now()));
+                }
                 let now = Instant::now();
                 if now >= *end {
                     break;
@@ -867,6 +894,8 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
         }
         None => {
             let warmup = Duration::from_secs_f64(args.warmup.max(0.0));
+            let pace = (args.rate > 0.0)
+                .then(|| Duration::from_secs_f64(args.concurrency as f64 / args.rate));
             let measured = Duration::from_secs_f64(args.duration.max(0.001));
             let (stats, _, cpu_secs) = drive(
                 &args,
@@ -875,6 +904,7 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
                 |_, start| Plan::Timed {
                     measure_from: start + warmup,
                     end: start + warmup + measured,
+                    pace,
                 },
                 warmup,
                 Some((warmup, warmup + measured)),
@@ -1279,5 +1309,21 @@ mod tests {
         assert_eq!(obj["ops_per_sec"], Json::Num(12.5));
         assert_eq!(obj["wait"], Json::Other);
         assert_eq!(obj["first_error"], Json::Str("MOVED \"x\"\n".into()));
+    }
+
+    #[test]
+    fn cpu_time_of_processes_grows_with_work() {
+        let me = [std::process::id()];
+        let before = cpu_seconds(&me).unwrap();
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let used = cpu_seconds(&me).unwrap() - before;
+        // 300 ms of spinning; clock ticks are 10 ms and a busy machine may deschedule us.
+        assert!(used >= 0.05 && used < 5.0, "measured {used} s of CPU");
+        let err = cpu_seconds(&[u32::MAX]).unwrap_err().to_string();
+        assert!(err.contains(&format!("/proc/{}/stat", u32::MAX)), "{err}");
     }
 }
