@@ -1322,7 +1322,7 @@ mod tests {
         }
         let used = cpu_seconds(&me).unwrap() - before;
         // 300 ms of spinning; clock ticks are 10 ms and a busy machine may deschedule us.
-        assert!(used >= 0.05 && used < 5.0, "measured {used} s of CPU");
+        assert!((0.05..5.0).contains(&used), "measured {used} s of CPU");
         let err = cpu_seconds(&[u32::MAX]).unwrap_err().to_string();
         assert!(err.contains(&format!("/proc/{}/stat", u32::MAX)), "{err}");
     }
