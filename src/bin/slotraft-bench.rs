@@ -827,6 +827,12 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
     if args.concurrency == 0 || args.keyspace == 0 || args.preload_concurrency == 0 {
         bail!("--concurrency, --keyspace and --preload-concurrency must be positive");
     }
+    if !(args.rate.is_finite() && args.rate >= 0.0) {
+        bail!(
+            "--rate must be a number of operations per second >= 0, got {}",
+            args.rate
+        );
+    }
     let wait = match &args.wait {
         None => None,
         Some(spec) => {
