@@ -239,7 +239,12 @@ done
     echo "slotraft: 3 nodes, --groups $GROUPS_N$groups_note, 3 replicas per group"
     echo "redis+WAIT: primary + 2 replicas, appendonly yes, appendfsync always, SET + WAIT 2 100 pipelined"
     echo
-    "$BIN/slotraft-bench" report --subject slotraft --durable redis+WAIT --plain redis-plain "$JSONL"
-    [[ $GROUPS_N == 16 ]] || echo "NOTE: slotraft ran with --groups $GROUPS_N, not the default 16; the goal is stated for the default"
+    if [[ $GROUPS_N == 16 ]]; then
+        "$BIN/slotraft-bench" report --subject slotraft --durable redis+WAIT --plain redis-plain "$JSONL"
+    else
+        # The goal is stated for the default layout: a run with other groups is not judged.
+        "$BIN/slotraft-bench" report --subject slotraft --durable redis+WAIT --plain redis-plain "$JSONL" |
+            sed -E "s/: (NOT )?MET\$/: not judged (--groups $GROUPS_N is not the default 16)/"
+    fi
 } | tee "$TABLE"
 log "results: $JSONL and $TABLE"
