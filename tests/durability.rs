@@ -83,10 +83,18 @@ fn reply_follows_fdatasync() {
     // A value this large becomes a separate sled blob file, which sled itself never syncs.
     let big = "b".repeat(300 * 1024);
     assert_eq!(raw_request(&mut s, &["SET", "big-marker", &big]), "+OK\r\n");
-    let _ = Command::new("kill")
-        .arg("-9")
-        .arg(child.id().to_string())
-        .status();
+    // Kill the server, not strace: killing strace detaches its tracee, which then runs on
+    // without its (deleted) data directory after the test. strace exits once the server is gone.
+    let tracer = child.id();
+    let server = std::fs::read_to_string(format!("/proc/{tracer}/task/{tracer}/children"))
+        .expect("read strace's children");
+    let server = server.trim();
+    assert!(
+        !server.is_empty() && !server.contains(' '),
+        "expected strace to have one child (the server), got {server:?}"
+    );
+    let killed = Command::new("kill").args(["-9", server]).status().unwrap();
+    assert!(killed.success(), "kill -9 {server} failed");
     let _ = child.wait();
     let text = std::fs::read_to_string(&trace).unwrap();
     let lines: Vec<&str> = text.lines().collect();
