@@ -12,6 +12,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod leadership;
 pub mod node;
+pub mod peer_view;
 pub mod proto;
 pub mod raft;
 pub mod registry;

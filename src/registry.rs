@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use crate::peer_view::PeerView;
 use crate::raft::flusher::FlusherHandle;
 use crate::raft::state_machine::SharedState;
 use openraft::async_runtime::watch::WatchReceiver;
@@ -61,6 +62,8 @@ pub struct GroupRegistry {
     lifecycle: tokio::sync::watch::Sender<Lifecycle>,
     /// Peers that told us they are stopping; cleared when they handshake again after restart.
     leaving: Mutex<BTreeSet<NodeId>>,
+    /// What the peers last said: leaders of groups not hosted here, and who answers at all.
+    peer_view: PeerView,
 }
 
 impl GroupRegistry {
@@ -72,6 +75,25 @@ impl GroupRegistry {
             flusher,
             lifecycle: tokio::sync::watch::Sender::new(Lifecycle::Serving),
             leaving: Mutex::default(),
+            peer_view: PeerView::default(),
+        }
+    }
+
+    pub fn peer_view(&self) -> &PeerView {
+        &self.peer_view
+    }
+
+    /// Whether node `id` is this node or a peer that answered lately.
+    pub fn peer_reachable(&self, id: NodeId) -> bool {
+        id == self.topology.self_id() || self.peer_view.reachable(id)
+    }
+
+    /// The leader of group `id` as this node believes it: its own Raft state for a group it
+    /// hosts, the peers' reports for one it does not.
+    pub fn leader_of(&self, id: GroupId) -> Option<NodeId> {
+        match self.group(id) {
+            Some(group) => group.current_leader(),
+            None => self.peer_view.leader(id),
         }
     }
 

@@ -34,16 +34,21 @@ fn transfer_every_leader(cluster: &Cluster) -> usize {
             .iter()
             .find(|n| i64::from(n.port) == port)
             .unwrap();
-        let group = start * 16 / 16384;
-        let target = leader.id % cluster.nodes.len() as u64 + 1;
-        let out = Command::new(CTL)
-            .args(["--node", &format!("127.0.0.1:{}", leader.grpc_port)])
-            .args(["transfer-leader", "--group", &group.to_string()])
-            .args(["--to", &target.to_string()])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        moved += 1;
+        let redis::Value::Int(end) = items[1] else {
+            panic!("bad CLUSTER SLOTS entry")
+        };
+        // A master's adjacent groups are one range: 16 groups of 1024 slots each.
+        for group in start / 1024..=end / 1024 {
+            let target = leader.id % cluster.nodes.len() as u64 + 1;
+            let out = Command::new(CTL)
+                .args(["--node", &format!("127.0.0.1:{}", leader.grpc_port)])
+                .args(["transfer-leader", "--group", &group.to_string()])
+                .args(["--to", &target.to_string()])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            moved += 1;
+        }
     }
     moved
 }

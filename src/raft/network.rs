@@ -28,8 +28,9 @@ use tonic::transport::{Channel, Endpoint};
 use super::codec::{decode, encode};
 use super::mux::MuxConn;
 use super::{GroupId, NodeAddr, NodeId, TypeConfig, Vote};
+use crate::peer_view::LeaderReport;
 use crate::proto::raft::raft_service_client::RaftServiceClient;
-use crate::proto::raft::{Envelope, LeavingRequest, SnapshotChunk};
+use crate::proto::raft::{Envelope, LeadersRequest, LeavingRequest, SnapshotChunk};
 
 /// Size of one snapshot chunk on the wire.
 const SNAPSHOT_CHUNK: usize = 1 << 20;
@@ -117,6 +118,35 @@ impl Peers {
             }
         });
         futures::future::join_all(calls).await;
+    }
+
+    /// Asks `node` which leader it believes each of its groups has (bounded by `timeout`).
+    pub async fn leaders(
+        &self,
+        node: NodeId,
+        addr: &str,
+        timeout: Duration,
+    ) -> Result<Vec<LeaderReport>, String> {
+        let channel = self.channel(node, addr).map_err(|e| e.to_string())?;
+        let req = LeadersRequest {
+            cluster_id: self.cluster_id.clone(),
+            from_node: self.self_id,
+        };
+        let mut client = RaftServiceClient::new(channel);
+        let reply = tokio::time::timeout(timeout, client.leaders(req))
+            .await
+            .map_err(|_| "timed out".to_string())?
+            .map_err(|status| status.message().to_string())?
+            .into_inner();
+        Ok(reply
+            .groups
+            .into_iter()
+            .map(|g| LeaderReport {
+                group: g.group_id,
+                leader: (g.leader != 0).then_some(g.leader),
+                term: g.term,
+            })
+            .collect())
     }
 
     fn envelope<T: Serialize>(&self, group: GroupId, msg: &T) -> Result<Envelope, std::io::Error> {

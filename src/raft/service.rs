@@ -17,8 +17,8 @@ use super::codec::{decode, encode};
 use super::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 use crate::proto::raft::raft_service_server::RaftService;
 use crate::proto::raft::{
-    Envelope, HandshakeReply, HandshakeRequest, LeavingReply, LeavingRequest, ReplicateBatch,
-    ReplicateReplyBatch, Reply, SnapshotChunk,
+    Envelope, GroupLeader, HandshakeReply, HandshakeRequest, LeadersReply, LeadersRequest,
+    LeavingReply, LeavingRequest, ReplicateBatch, ReplicateReplyBatch, Reply, SnapshotChunk,
 };
 use crate::registry::GroupRegistry;
 
@@ -188,5 +188,26 @@ impl RaftService for RaftServer {
         );
         self.registry.set_peer_leaving(req.from_node, true);
         Ok(Response::new(LeavingReply {}))
+    }
+
+    async fn leaders(
+        &self,
+        request: Request<LeadersRequest>,
+    ) -> Result<Response<LeadersReply>, Status> {
+        let req = request.into_inner();
+        self.check_cluster(&req.cluster_id, req.from_node)?;
+        let groups = self
+            .registry
+            .groups()
+            .map(|g| {
+                let m = g.metrics();
+                GroupLeader {
+                    group_id: g.id(),
+                    leader: m.current_leader.unwrap_or(0),
+                    term: m.current_term,
+                }
+            })
+            .collect();
+        Ok(Response::new(LeadersReply { groups }))
     }
 }

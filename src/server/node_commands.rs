@@ -11,7 +11,7 @@ use crate::registry::Group;
 use crate::resp::Frame;
 
 /// Bits of a node-level `SCAN` cursor that hold the position inside one group's key order;
-/// the bits above hold the index of the group among the groups this node leads.
+/// the bits above hold the group's id + 1 (see `scan`).
 const GROUP_SHIFT: u32 = 48;
 
 impl Context {
@@ -146,13 +146,27 @@ impl Context {
         }
     }
 
+    /// `SCAN` over the groups this node leads, in group-id order. The cursor names the group
+    /// (its id + 1, so that no cursor but the last is 0) and the position inside it; naming
+    /// the group rather than its place among the led groups keeps a cursor meaningful when
+    /// this node gains or loses a group between two calls.
     pub(super) fn scan(&self, args: ScanArgs, now: u64) -> Frame {
-        let groups: Vec<&Group> = self.led_groups_sorted();
-        let mut group_index = (args.cursor >> GROUP_SHIFT) as usize;
-        let mut position = args.cursor << (64 - GROUP_SHIFT);
+        let (first, mut position) = match args.cursor >> GROUP_SHIFT {
+            0 => (0, args.cursor << (64 - GROUP_SHIFT)),
+            g => ((g - 1) as u32, args.cursor << (64 - GROUP_SHIFT)),
+        };
+        let groups: Vec<&Group> = self
+            .led_groups_sorted()
+            .into_iter()
+            .filter(|g| g.id() >= first)
+            .collect();
+        if groups.first().is_none_or(|g| g.id() != first) {
+            position = 0;
+        }
+        let cursor_of = |group: &Group, at: u64| (u64::from(group.id()) + 1) << GROUP_SHIFT | at;
         let mut keys: Vec<Bytes> = Vec::new();
         let mut next = 0u64;
-        while let Some(group) = groups.get(group_index) {
+        for (i, group) in groups.iter().enumerate() {
             let step = ScanArgs {
                 cursor: position,
                 count: args.count.saturating_sub(keys.len()).max(1),
@@ -166,17 +180,12 @@ impl Context {
             keys.extend(found);
             if resume != 0 {
                 // Resume at or before `resume` (low bits dropped): keys may repeat, none skip.
-                next = ((group_index as u64) << GROUP_SHIFT) | (resume >> (64 - GROUP_SHIFT));
+                next = cursor_of(group, resume >> (64 - GROUP_SHIFT));
                 break;
             }
-            group_index += 1;
             position = 0;
             if keys.len() >= args.count {
-                next = if group_index < groups.len() {
-                    (group_index as u64) << GROUP_SHIFT
-                } else {
-                    0
-                };
+                next = groups.get(i + 1).map_or(0, |g| cursor_of(g, 0));
                 break;
             }
         }

@@ -51,11 +51,12 @@ impl<'a> Router<'a> {
         let topology = self.registry.topology();
         let group_id = topology.group_of_slot(slot);
         let Some(group) = self.registry.group(group_id) else {
-            // Not a member: send the client to the group's preferred member, which knows more.
+            // Not a member: send the client to the leader the peers reported, or else to the
+            // group's preferred member, which knows more.
             let spec = topology.group(group_id).expect("every slot has a group");
             return Route::Moved {
                 slot,
-                node: spec.members[0],
+                node: self.registry.leader_of(group_id).unwrap_or(spec.members[0]),
             };
         };
         let self_id = topology.self_id();

@@ -34,29 +34,60 @@ def cluster_ok(port):
         return False
 
 
+class Cluster:
+    """Real slotraft-server processes on 127.0.0.1, each with its own data directory; nodes
+    can be killed (-9) and started again with the same command line and data."""
+
+    def __init__(self, nodes=3, groups=None, replicas=None, prefix="slotraft-clients-"):
+        assert os.path.exists(SERVER), f"{SERVER} missing: build with cargo build --release first"
+        assert shutil.which("redis-cli"), "redis-cli is required (the README's test command installs redis-tools)"
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.ports = [free_port() for _ in range(nodes)]
+        initial = ",".join(f"{i + 1}=127.0.0.1:{p}@{p + 10000}" for i, p in enumerate(self.ports))
+        self.cmds = []
+        for i, p in enumerate(self.ports):
+            cmd = [SERVER, "--node-id", str(i + 1), "--port", str(p), "--dir", os.path.join(self.tmp, f"node{i + 1}"),
+                   "--initial-cluster", initial, "--election-timeout-ms", "500", "--heartbeat-ms", "100"]
+            if groups is not None:
+                cmd += ["--groups", str(groups)]
+            if replicas is not None:
+                cmd += ["--replicas", str(replicas)]
+            self.cmds.append(cmd)
+        self.procs = [None] * nodes
+        for i in range(nodes):
+            self.start(i)
+        self.wait_healthy()
+
+    def start(self, i):
+        log = open(os.path.join(self.tmp, f"node{i + 1}.log"), "a")
+        self.procs[i] = subprocess.Popen(self.cmds[i], stdout=subprocess.DEVNULL, stderr=log)
+
+    def kill(self, i):
+        self.procs[i].kill()
+        self.procs[i].wait()
+        self.procs[i] = None
+
+    def live_ports(self):
+        return [p for p, proc in zip(self.ports, self.procs) if proc is not None]
+
+    def wait_healthy(self, timeout=30):
+        deadline = time.time() + timeout
+        while not all(cluster_ok(p) for p in self.live_ports()):
+            assert time.time() < deadline, "cluster did not become healthy"
+            time.sleep(0.2)
+
+    def stop(self):
+        for i, proc in enumerate(self.procs):
+            if proc is not None:
+                self.kill(i)
+        if os.environ.get("SLOTRAFT_KEEP_LOGS"):
+            print(f"node logs kept in {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def cluster():
-    assert os.path.exists(SERVER), f"{SERVER} missing: build with cargo build --release first"
-    assert shutil.which("redis-cli"), "redis-cli is required (the README's test command installs redis-tools)"
-    tmp = tempfile.mkdtemp(prefix="slotraft-clients-")
-    ports = [free_port() for _ in range(3)]
-    initial = ",".join(f"{i + 1}=127.0.0.1:{p}@{p + 10000}" for i, p in enumerate(ports))
-    procs = []
-    for i, p in enumerate(ports):
-        log = open(os.path.join(tmp, f"node{i + 1}.log"), "w")
-        procs.append(subprocess.Popen(
-            [SERVER, "--node-id", str(i + 1), "--port", str(p), "--dir", os.path.join(tmp, f"node{i + 1}"),
-             "--initial-cluster", initial, "--election-timeout-ms", "500", "--heartbeat-ms", "100"],
-            stdout=subprocess.DEVNULL, stderr=log))
-    deadline = time.time() + 30
-    while not all(cluster_ok(p) for p in ports):
-        assert time.time() < deadline, "cluster did not become healthy"
-        time.sleep(0.2)
-    yield ports
-    for proc in procs:
-        proc.kill()
-        proc.wait()
-    if os.environ.get("SLOTRAFT_KEEP_LOGS"):
-        print(f"node logs kept in {tmp}")
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
+    c = Cluster()
+    yield c.ports
+    c.stop()

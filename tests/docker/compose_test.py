@@ -110,9 +110,11 @@ def busiest_leader(ask=(1, 2, 3)):
             masters = slot_masters(n)
         except redis.RedisError:
             continue
+        # Slots per master (a master's adjacent groups are one CLUSTER SLOTS range), in
+        # groups of the default 16.
         counts = {}
-        for _, _, _, port in masters:
-            counts[port] = counts.get(port, 0) + 1
+        for start, end, _, port in masters:
+            counts[port] = counts.get(port, 0) + (end - start + 1) // 1024
         port = max(counts, key=counts.get)
         return node_of_port(port), counts[port]
     raise AssertionError("no node answers CLUSTER SLOTS")

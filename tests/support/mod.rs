@@ -213,9 +213,12 @@ impl Cluster {
         let slots: Vec<Value> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut c).unwrap();
         for s in slots {
             if let Value::Array(items) = s {
-                if let Value::Array(master) = &items[2] {
+                // Count slots, not entries: a master's adjacent groups are one range.
+                if let (Value::Int(start), Value::Int(end), Value::Array(master)) =
+                    (&items[0], &items[1], &items[2])
+                {
                     if let Value::Int(port) = master[1] {
-                        *counts.entry(port as u16).or_default() += 1;
+                        *counts.entry(port as u16).or_default() += (end - start + 1) as usize;
                     }
                 }
             }
