@@ -7,8 +7,8 @@
 (* whichever server believes it is leader; the leader appends the write to *)
 (* its log, replicates it with AppendEntries, commits it once a quorum has *)
 (* it durably in the log (and it is from the leader's own term), applies   *)
-(* it, and only then acknowledges it (DESIGN.md rule 1).  Reads go through *)
-(* ReadIndex (DESIGN.md rule 2).                                           *)
+(* it, and only then acknowledges it (ARCHITECTURE.md rule 1).  Reads go through *)
+(* ReadIndex (ARCHITECTURE.md rule 2).                                           *)
 (*                                                                         *)
 (* Written from the Raft paper (Ongaro & Ousterhout, "In Search of an      *)
 (* Understandable Consensus Algorithm", extended version, Figure 2 and     *)
@@ -367,7 +367,7 @@ HandleAppendEntriesResp(m) ==
     /\ ReadCleanup
 
 \* Leader i acknowledges the write of v: the entry is committed and applied
-\* on i (DESIGN.md rule 1).  With BugAckBeforeCommit it replies as soon as
+\* on i (ARCHITECTURE.md rule 1).  With BugAckBeforeCommit it replies as soon as
 \* the entry is in its own log.  openraft only answers the client of an
 \* entry the same leader proposed in its current term; the model lets any
 \* leader answer for any entry it has applied (as if the client retried

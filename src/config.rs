@@ -9,7 +9,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::resp::Limits;
-use crate::topology::{parse_initial_cluster, Topology, TopologyError};
+use crate::cluster::topology::{parse_initial_cluster, Topology, TopologyError};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {

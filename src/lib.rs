@@ -4,22 +4,20 @@
 //! (openraft) whose log lives in sled and is fsynced before anything is acknowledged. See
 //! `ARCHITECTURE.md` for how the modules fit together and how a `SET` travels through them.
 
-pub mod admin;
 pub mod clock;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod glob;
+pub mod group;
 pub mod keyspace;
-pub mod leadership;
 pub mod node;
+pub mod peer;
 pub mod peer_view;
 pub mod proto;
 pub mod raft;
-pub mod registry;
 pub mod reply;
 pub mod resp;
 pub mod server;
 pub mod shutdown;
-pub mod slot;
-pub mod topology;
 pub mod torture;

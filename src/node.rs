@@ -1,6 +1,7 @@
 //! Assembles a node: data directory, sled database and flusher, one Raft instance per slot
-//! group this node replicates, the gRPC listener (peers and admin), static bootstrap of the
-//! groups, and the background duties of a leader (spreading leadership, active expiry).
+//! group this node replicates, the gRPC listener (peers and admin, from `peer/`), static
+//! bootstrap of the groups, and the background duties (spreading leadership, active expiry,
+//! asking peers for their leaders).
 //! The RESP listener is started by the caller on top of the returned registry.
 
 use std::collections::BTreeMap;
@@ -14,21 +15,23 @@ use openraft::SnapshotPolicy;
 use thiserror::Error;
 use tokio::sync::watch;
 
-use crate::admin::AdminServer;
 use crate::config::Config;
 use crate::keyspace::WriteOp;
+use crate::peer::admin::AdminServer;
+use crate::peer::group_client::NetworkFactory;
+use crate::peer::handshake::spawn_handshakes;
+use crate::peer::leader_poll::poll_peers;
+use crate::peer::peers::Peers;
+use crate::peer::service::RaftServer;
 use crate::proto::admin::admin_server::AdminServer as AdminGrpc;
-use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::raft_service_server::RaftServiceServer;
-use crate::proto::raft::HandshakeRequest;
 use crate::raft::flusher::FlusherHandle;
 use crate::raft::log_store::LogStore;
-use crate::raft::network::{NetworkFactory, Peers};
-use crate::raft::service::RaftServer;
 use crate::raft::state_machine::StateMachine;
-use crate::raft::{NodeAddr, NodeId, Raft, Request};
-use crate::registry::{Group, GroupRegistry};
-use crate::topology::Topology;
+use crate::cluster::{NodeAddr, NodeId};
+use crate::raft::Raft;
+use crate::group::{Group, GroupRegistry};
+use crate::cluster::topology::Topology;
 
 /// Longest a follower's news of a commit waits for an entry to ride on (see `start`).
 /// Bounds how far a `READONLY` read on a follower trails the leader when writes stop.
@@ -144,11 +147,7 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         let raft = Raft::new(topology.self_id(), raft_config.clone(), network, log, sm)
             .await
             .map_err(|e| NodeError::Raft(e.to_string()))?;
-        groups.push(Group {
-            spec: spec.clone(),
-            raft,
-            state,
-        });
+        groups.push(Group::new(spec.clone(), topology.self_id(), raft, state));
     }
     let registry = Arc::new(GroupRegistry::new(topology.clone(), groups, flusher));
 
@@ -181,7 +180,7 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
 
     let (fatal_tx, fatal) = watch::channel(None);
     spawn_handshakes(&topology, &peers, fatal_tx);
-    tokio::spawn(crate::leadership::balance(registry.clone()));
+    tokio::spawn(crate::group::leadership::balance(registry.clone()));
     tokio::spawn(expire_keys(registry.clone()));
     tokio::spawn(poll_peers(registry.clone(), peers.clone()));
     Ok(RunningNode {
@@ -266,7 +265,7 @@ async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<
     let topology = registry.topology();
     for group in registry.groups() {
         if group
-            .raft
+            .raft()
             .is_initialized()
             .await
             .map_err(|e| NodeError::Raft(e.to_string()))?
@@ -279,7 +278,7 @@ async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<
             .iter()
             .map(|id| (*id, topology.node(*id).cloned().unwrap_or_default()))
             .collect();
-        let preferred = group.spec.members.first() == Some(&topology.self_id());
+        let preferred = group.spec().members.first() == Some(&topology.self_id());
         let registry = registry.clone();
         let id = group.id();
         tokio::spawn(async move {
@@ -288,11 +287,11 @@ async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<
             };
             if !preferred {
                 tokio::time::sleep(patience).await;
-                if group.raft.is_initialized().await.unwrap_or(true) {
+                if group.raft().is_initialized().await.unwrap_or(true) {
                     return;
                 }
             }
-            match group.raft.initialize(members).await {
+            match group.raft().initialize(members).await {
                 Ok(()) => tracing::info!(group = id, "initialized slot group"),
                 Err(e) => tracing::debug!(group = id, error = %e, "slot group already initialized"),
             }
@@ -301,103 +300,29 @@ async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<
     Ok(())
 }
 
-/// Checks every peer's layout; a peer with a different one is fatal for this node.
-fn spawn_handshakes(topology: &Arc<Topology>, peers: &Peers, fatal: watch::Sender<Option<String>>) {
-    let fatal = Arc::new(fatal);
-    for (&id, addr) in topology.nodes() {
-        if id == topology.self_id() {
-            continue;
-        }
-        let Ok(channel) = peers.channel(id, &addr.grpc) else {
-            let _ = fatal.send(Some(format!(
-                "node {id}: invalid gRPC address {}",
-                addr.grpc
-            )));
-            continue;
-        };
-        let topology = topology.clone();
-        let fatal = fatal.clone();
-        tokio::spawn(async move {
-            let mut client = RaftServiceClient::new(channel);
-            loop {
-                let req = HandshakeRequest {
-                    cluster_id: topology.cluster_id().to_string(),
-                    from_node: topology.self_id(),
-                    layout: topology.canonical().to_string(),
-                };
-                match client.handshake(req).await {
-                    Ok(_) => return,
-                    Err(status) if status.code() == tonic::Code::FailedPrecondition => {
-                        let _ = fatal.send(Some(format!("refusing to join: {}", status.message())));
-                        return;
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-                }
-            }
-        });
-    }
-}
-
-/// Asks every peer, twice a second, which leaders its groups have (see `peer_view`): the
-/// leaders of groups not hosted here, and which peers answer at all.
-async fn poll_peers(registry: Arc<GroupRegistry>, peers: Peers) {
-    const EVERY: Duration = Duration::from_millis(500);
-    let topology = registry.topology();
-    let others: Vec<(NodeId, String)> = topology
-        .nodes()
-        .iter()
-        .filter(|(&id, _)| id != topology.self_id())
-        .map(|(&id, addr)| (id, addr.grpc.clone()))
-        .collect();
-    let mut tick = tokio::time::interval(EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let asks = others.iter().map(|(id, addr)| {
-            let peers = &peers;
-            async move { (*id, peers.leaders(*id, addr, EVERY).await) }
-        });
-        for (id, answer) in futures::future::join_all(asks).await {
-            match answer {
-                Ok(reports) => registry.peer_view().record(id, &reports),
-                Err(e) => tracing::trace!(node = id, error = %e, "peer did not report its leaders"),
-            }
-        }
-    }
-}
-
 /// Active expiry: the leader of each group proposes the deletion of keys whose deadline has
-/// passed, in small batches. Followers never expire keys on their own (DESIGN.md rule 3).
+/// passed, in small batches. Followers never expire keys on their own (ARCHITECTURE.md rule 3).
 async fn expire_keys(registry: Arc<GroupRegistry>) {
     const BATCH: usize = 200;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tick.tick().await;
         for group in registry.groups() {
-            if !group.raft.is_leader() {
+            if !group.is_leader() {
                 continue;
             }
             let now_ms = crate::clock::now_ms();
-            let keys = match group.state.read() {
+            let keys = match group.state().read() {
                 Ok(state) => state.keyspace.expired_keys(now_ms, BATCH),
                 Err(_) => continue,
             };
             if keys.is_empty() {
                 continue;
             }
-            let request = Request {
-                now_ms,
-                op: WriteOp::EvictExpired { keys },
-            };
             // Bounded: a leader cut off from its quorum must not stall expiry of other groups.
-            match tokio::time::timeout(Duration::from_secs(1), group.raft.client_write(request))
-                .await
-            {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::debug!(group = group.id(), error = %e, "expiry proposal failed")
-                }
-                Err(_) => tracing::debug!(group = group.id(), "expiry proposal timed out"),
+            let op = WriteOp::EvictExpired { keys };
+            if let Err(e) = group.propose(op, now_ms, Duration::from_secs(1)).await {
+                tracing::debug!(group = group.id(), error = %e, "expiry proposal failed");
             }
         }
     }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::raft::{GroupId, NodeId};
+use crate::cluster::{GroupId, NodeId};
 
 /// A peer not heard from for this long is shown as unreachable.
 pub const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);

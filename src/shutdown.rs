@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::leadership;
-use crate::raft::network::Peers;
-use crate::registry::{GroupRegistry, Lifecycle};
+use crate::group::leadership;
+use crate::peer::peers::Peers;
+use crate::group::{GroupRegistry, Lifecycle};
 use crate::server::stats::ServerStats;
 
 /// No client command for this long means clients have moved on (step 3).
@@ -50,14 +50,14 @@ pub async fn stop(
     let started = Instant::now();
     let deadline = started + timeout;
     let mut report = StopReport {
-        led_at_start: registry.groups().filter(|g| g.raft.is_leader()).count(),
+        led_at_start: registry.groups().into_iter().filter(|g| g.is_leader()).count(),
         ..StopReport::default()
     };
 
     // 1. Take no new leadership.
     registry.advance_lifecycle(Lifecycle::HandingOff);
     for group in registry.groups() {
-        group.raft.runtime_config().elect(false);
+        group.raft().runtime_config().elect(false);
     }
     let topology = registry.topology();
     let others: Vec<_> = topology
@@ -72,7 +72,7 @@ pub async fn stop(
 
     // 2. Hand off every led group, until none is led or time is up.
     while Instant::now() < deadline {
-        let led: Vec<_> = registry.groups().filter(|g| g.raft.is_leader()).collect();
+        let led: Vec<_> = registry.groups().into_iter().filter(|g| g.is_leader()).collect();
         if led.is_empty() {
             break;
         }
@@ -87,7 +87,7 @@ pub async fn stop(
         futures::future::join_all(hand_offs).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    report.still_led = registry.groups().filter(|g| g.raft.is_leader()).count();
+    report.still_led = registry.groups().into_iter().filter(|g| g.is_leader()).count();
 
     // 3. Let clients learn the new leaders from our -MOVED replies.
     let mut last = stats.total_commands.load(Ordering::Relaxed);
@@ -110,7 +110,7 @@ pub async fn stop(
 
     // 5. Stop Raft.
     for group in registry.groups() {
-        let _ = group.raft.shutdown().await;
+        let _ = group.raft().shutdown().await;
     }
     report.elapsed = started.elapsed();
     report

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::Value;
-use slotraft::slot::key_slot;
+use slotraft::cluster::slot::key_slot;
 use support::*;
 
 /// One raw RESP connection: lets the writer see every reply exactly as the server sent it.

@@ -18,7 +18,7 @@ use slotraft::proto::raft::{
 };
 use slotraft::raft::codec::{decode, encode};
 use slotraft::raft::{TypeConfig, Vote};
-use slotraft::topology::{parse_initial_cluster, Topology};
+use slotraft::cluster::topology::{parse_initial_cluster, Topology};
 use support::*;
 
 /// The cluster id the node computes from its own arguments.

@@ -12,7 +12,7 @@ use clap::Parser;
 use slotraft::config::{Args, Config};
 use slotraft::node::{self, Faults};
 use slotraft::server::dispatch::Context;
-use slotraft::topology::ClientNetwork;
+use slotraft::cluster::topology::ClientNetwork;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

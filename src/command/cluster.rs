@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::parse::Parse;
 use super::{Command, CommandError};
-use crate::slot::SLOT_COUNT;
+use crate::cluster::slot::SLOT_COUNT;
 
 /// The supported `CLUSTER` subcommands.
 #[derive(Debug, Clone, PartialEq, Eq)]

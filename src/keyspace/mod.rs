@@ -3,7 +3,7 @@
 //! It owns the key → value map and the expiry deadlines, applies `WriteOp`s (log entries) and
 //! answers `ReadOp`s. It is a leaf: no tokio, openraft, tonic or clock inside. Time is an
 //! argument: writes get the leader-chosen `now_ms` stored in the log entry, so every replica
-//! applies the same entry to the same result (DESIGN.md rule 3); reads get the reader's wall
+//! applies the same entry to the same result (ARCHITECTURE.md rule 3); reads get the reader's wall
 //! clock, so a read never returns a key whose deadline has passed even before the leader
 //! proposes its deletion. Randomness is an argument too: writes that pick at random (`SPOP`)
 //! carry a leader-chosen seed in the op, and collections keep a deterministic element order, so
@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::reply::Reply;
-use crate::slot::key_slot;
+use crate::cluster::slot::key_slot;
 use scan::ScanKey;
 
 /// Errors a command can deterministically produce when applied; the texts are Redis's.

@@ -646,11 +646,11 @@ fn derived_indexes_follow_every_write_and_survive_snapshots() {
         let live_by_scan = ks.items.values().filter(|i| i.is_live(now)).count();
         assert_eq!(ks.len(now), live_by_scan, "DBSIZE after {op:?}");
         for key in keys {
-            let slot = crate::slot::key_slot(key.as_bytes());
+            let slot = crate::cluster::slot::key_slot(key.as_bytes());
             let in_slot_by_scan = ks
                 .items
                 .iter()
-                .filter(|(k, i)| i.is_live(now) && crate::slot::key_slot(&k.key) == slot)
+                .filter(|(k, i)| i.is_live(now) && crate::cluster::slot::key_slot(&k.key) == slot)
                 .count();
             assert_eq!(
                 ks.count_in_slot(now, slot),

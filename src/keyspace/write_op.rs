@@ -2,7 +2,7 @@
 //!
 //! Every field is decided before proposing, so applying an op never needs a clock or a random
 //! number: relative expirations are already absolute deadlines, and ops that pick at random
-//! carry the leader's seed (DESIGN.md rule 3).
+//! carry the leader's seed (ARCHITECTURE.md rule 3).
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};

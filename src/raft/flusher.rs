@@ -5,7 +5,7 @@
 //! SLOTRAFT-PATCH.md) ends every buffer write in `fdatasync` and writes the buffer on the thread
 //! that flushes, so sled's `flush` here is the sync. sled never syncs the separate files it
 //! writes for large values ("blobs"), so this thread also calls `fsync` on every new blob file and
-//! on the blob directory (DESIGN.md rule 5).
+//! on the blob directory (ARCHITECTURE.md rule 5).
 //!
 //! Appends of all groups queue here; one thread takes everything queued, does one flush + sync
 //! for the lot and only then reports each append complete to openraft (group commit). A vote

@@ -1,6 +1,7 @@
-//! The Raft side of a node: openraft's type configuration for slot groups, and the pieces that
+//! The Raft side of a node: openraft's type configuration for slot groups, and the storage that
 //! openraft drives — the sled log store with its group-commit flusher, the keyspace state
-//! machine with its snapshots, and the gRPC network between nodes.
+//! machine with its snapshots, and the codec of Raft messages. The network between nodes is
+//! `peer/`.
 //!
 //! One `openraft::Raft` instance runs per slot group this node is a member of. All groups share
 //! one sled database, one flusher thread and one HTTP/2 channel per peer node.
@@ -8,35 +9,15 @@
 pub mod codec;
 pub mod flusher;
 pub mod log_store;
-pub mod mux;
-pub mod network;
-pub mod service;
 pub mod state_machine;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cluster::{GroupId, NodeAddr, NodeId};
 use crate::keyspace::{KeyspaceError, WriteOp};
 use crate::reply::Reply;
-
-pub type NodeId = u64;
-pub type GroupId = u32;
-
-/// Where a node can be reached; stored in each group's membership.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeAddr {
-    /// `host:port` of the RESP listener, as clients should dial it.
-    pub resp: String,
-    /// `host:port` of the gRPC listener, as peers should dial it.
-    pub grpc: String,
-}
-
-impl fmt::Display for NodeAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.resp, self.grpc)
-    }
-}
 
 /// A log entry's application payload: the write, and the leader's clock when it proposed it.
 /// Applying uses `now_ms` instead of the replica's clock, which keeps expiry deterministic.

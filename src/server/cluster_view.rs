@@ -18,10 +18,10 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
-use crate::raft::NodeId;
-use crate::registry::GroupRegistry;
+use crate::cluster::NodeId;
+use crate::group::GroupRegistry;
 use crate::resp::Frame;
-use crate::topology::ClientNetwork;
+use crate::cluster::topology::ClientNetwork;
 
 pub struct ClusterView<'a> {
     registry: &'a GroupRegistry,
@@ -224,7 +224,8 @@ impl<'a> ClusterView<'a> {
         let epoch = self
             .registry
             .groups()
-            .map(|g| g.metrics().current_term)
+            .iter()
+            .map(|g| g.term())
             .max()
             .unwrap_or(0);
         let state = if slots_ok == 16384 { "ok" } else { "fail" };

@@ -1,13 +1,14 @@
 //! Command execution: parse, route, then one of three paths.
 //!
 //! - connection and server commands (`PING`, `HELLO`, `CLUSTER …`, `INFO`, …) answer locally;
-//! - reads run on the group's leader after openraft's ReadIndex confirms leadership with a
+//! - reads run on the group's leader after the group's ReadIndex confirms leadership with a
 //!   quorum and the state machine has applied up to the read index (linearizable), or on a
 //!   follower after `READONLY` (stale reads, as Redis Cluster replicas serve them);
 //! - writes become a `WriteOp` with every deadline made absolute, are proposed through
-//!   openraft, and are answered only with the result of applying the committed entry.
+//!   the group API (`group::Group::propose`), and are answered only with the result of
+//!   applying the committed entry.
 //!
-//! Errors follow DESIGN.md rule 4: `-MOVED`/`-CLUSTERDOWN` only when the write certainly did
+//! Errors follow ARCHITECTURE.md rule 4: `-MOVED`/`-CLUSTERDOWN` only when the write certainly did
 //! not happen; `-OUTCOMEUNKNOWN` when it was proposed and leadership was lost or the commit did
 //! not come in time (it may or may not be applied).
 
@@ -16,15 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use openraft::errors::{ClientWriteError, LinearizableReadError, RaftError};
-use openraft::ReadPolicy;
-
 use std::sync::RwLock;
 
 use super::clients::{ClientInfo, ClientRegistry};
 use super::cluster_view;
 use super::info;
-use super::route::{common_slot, Route, Router};
+use super::route::{common_slot, Local, Route, Router};
 use super::stats::ServerStats;
 use super::transaction::Transaction;
 use crate::command::{
@@ -32,11 +30,11 @@ use crate::command::{
     SetArgs, SetCondition, SetExpiry, TimeUnit,
 };
 use crate::keyspace::{self, KeyspaceError, ReadOp, TtlKind, WatchedKey, WriteOp};
-use crate::raft::{GroupId, NodeId, Request};
-use crate::registry::{Group, GroupRegistry};
+use crate::group::{Group, GroupError, GroupRegistry};
+use crate::cluster::{GroupId, NodeId};
 use crate::reply::Reply;
 use crate::resp::{Frame, Limits, Protocol};
-use crate::topology::ClientNetwork;
+use crate::cluster::topology::ClientNetwork;
 
 /// Shared by all connections.
 pub struct Context {
@@ -164,12 +162,12 @@ pub(super) fn reshape(reply: Reply, how: Option<ReplyAs>) -> Reply {
     }
 }
 
-/// Why a read could not run here.
-enum ReadError {
-    /// The ready-made reply (`-MOVED`, `-CLUSTERDOWN`, `-TRYAGAIN`).
-    Route(Frame),
-    /// Leadership just moved away from this node: route again.
-    HandingOff,
+/// What to do after a group refused a request.
+enum Refusal {
+    /// Route again: a hand-off finished, or an election may have.
+    Retry,
+    /// Answer the client with this (`-MOVED`, `-CLUSTERDOWN`, `-TRYAGAIN`, `-OUTCOMEUNKNOWN`).
+    Reply(Frame),
 }
 
 /// A command that may run without `AUTH` when a password is set (Redis' `no-auth` flag).
@@ -355,13 +353,15 @@ impl Context {
             }
             Command::DbSize => Frame::Integer(
                 self.led_groups()
-                    .map(|g| g.state.read().map(|s| s.keyspace.len(now)).unwrap_or(0))
+                    .iter()
+                    .map(|g| g.state().read().map(|s| s.keyspace.len(now)).unwrap_or(0))
                     .sum::<usize>() as i64,
             ),
             Command::Keys(pattern) => Frame::Array(
                 self.led_groups()
+                    .iter()
                     .flat_map(|g| {
-                        g.state
+                        g.state()
                             .read()
                             .map(|s| s.keyspace.keys_matching(now, &pattern))
                             .unwrap_or_default()
@@ -371,12 +371,12 @@ impl Context {
             ),
             Command::Scan(args) => self.scan(args, now),
             Command::RandomKey => {
-                let mut groups: Vec<&Group> = self.led_groups().collect();
+                let mut groups = self.led_groups();
                 let seed: u64 = rand::random();
                 let len = groups.len().max(1);
                 groups.rotate_left((seed as usize) % len);
                 let key = groups.iter().find_map(|g| {
-                    g.state
+                    g.state()
                         .read()
                         .ok()
                         .and_then(|s| s.keyspace.random_key(now, seed))
@@ -461,19 +461,15 @@ impl Context {
         ])
     }
 
-    /// `led_groups` in group-id order (stable positions for `SCAN` cursors).
-    pub(super) fn led_groups_sorted(&self) -> Vec<&Group> {
-        let mut groups: Vec<&Group> = self.led_groups().collect();
-        groups.sort_by_key(|g| g.id());
-        groups
-    }
-
-    /// Groups this node currently leads: the slots it is "master" of toward clients.
-    fn led_groups(&self) -> impl Iterator<Item = &Group> {
+    /// Groups this node currently leads, in group-id order: the slots it is "master" of
+    /// toward clients.
+    pub(super) fn led_groups(&self) -> Vec<Arc<Group>> {
         let me = self.registry.topology().self_id();
         self.registry
             .groups()
-            .filter(move |g| g.current_leader() == Some(me))
+            .into_iter()
+            .filter(|g| g.current_leader() == Some(me))
+            .collect()
     }
 
     fn cluster(&self, sub: ClusterSub, network: ClientNetwork, now: u64) -> Frame {
@@ -492,14 +488,14 @@ impl Context {
                     .topology()
                     .node_name(self.registry.topology().self_id()),
             ),
-            ClusterSub::KeySlot(key) => Frame::Integer(i64::from(crate::slot::key_slot(&key))),
+            ClusterSub::KeySlot(key) => Frame::Integer(i64::from(crate::cluster::slot::key_slot(&key))),
             ClusterSub::CountKeysInSlot(slot) => {
                 let group = self
                     .registry
                     .group(self.registry.topology().group_of_slot(slot));
                 let count = group
                     .map(|g| {
-                        g.state
+                        g.state()
                             .read()
                             .map(|s| s.keyspace.count_in_slot(now, slot))
                             .unwrap_or(0)
@@ -520,26 +516,46 @@ impl Context {
         err(format!("MOVED {slot} {addr}"))
     }
 
-    /// Called when openraft refused a command because this node is handing `group`'s
-    /// leadership to another member. The target is named at once, but until it has won its
-    /// election it still believes this node leads and would send the client straight back
-    /// (a redirect loop that exhausts a client's redirect budget). So wait — bounded — until
-    /// this node has seen leadership leave it; the caller then routes again.
-    async fn wait_for_handoff(&self, group: &Group, deadline: tokio::time::Instant) -> bool {
-        let me = self.registry.topology().self_id();
-        if group.current_leader() != Some(me) {
-            return true;
+    /// Turns a group's refusal into the reply for the client, or into "route again".
+    /// `write`: a write that finds the group leaderless waits (until `deadline`) for an
+    /// election; a read answers `-CLUSTERDOWN` at once.
+    async fn refusal(
+        &self,
+        local: &Local,
+        network: ClientNetwork,
+        e: GroupError,
+        deadline: tokio::time::Instant,
+        write: bool,
+    ) -> Refusal {
+        let group = local.group.id();
+        match e {
+            // Handing off: the target is named but would send the client straight back until
+            // it has won its election. Wait until this node has seen that, then route again.
+            GroupError::NotLeader {
+                handing_off: true, ..
+            } => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if local.group.wait_for_handoff(left).await {
+                    Refusal::Retry
+                } else {
+                    Refusal::Reply(cluster_down(group))
+                }
+            }
+            GroupError::NotLeader {
+                leader: Some(id), ..
+            } => Refusal::Reply(self.moved(network, local.slot, id)),
+            GroupError::NotLeader { leader: None, .. }
+                if write && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Refusal::Retry
+            }
+            GroupError::NotLeader { leader: None, .. } => Refusal::Reply(cluster_down(group)),
+            GroupError::OutcomeUnknown(why) => Refusal::Reply(outcome_unknown(group, &why)),
+            GroupError::Unconfirmed(why) => Refusal::Reply(err(format!(
+                "TRYAGAIN cannot confirm leadership of slot group {group}: {why}"
+            ))),
         }
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        group
-            .raft
-            .wait(Some(left))
-            .metrics(
-                |m| m.current_leader.is_some() && m.current_leader != Some(me),
-                "leadership handed off",
-            )
-            .await
-            .is_ok()
     }
 
     /// Routes keys to their group; errors are the ready-made reply.
@@ -548,17 +564,16 @@ impl Context {
         keys: &[Bytes],
         allow_follower: bool,
         network: ClientNetwork,
-    ) -> Result<Route<'_>, Frame> {
+    ) -> Result<Local, Frame> {
         let slot = match common_slot(keys) {
             None => return Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
             Some(None) => return Err(err("ERR no keys")),
             Some(Some(slot)) => slot,
         };
         match self.router().route(slot, allow_follower).await {
-            Route::CrossSlot => Err(err("CROSSSLOT Keys in request don't hash to the same slot")),
+            Route::Local(local) => Ok(local),
             Route::Moved { slot, node } => Err(self.moved(network, slot, node)),
             Route::Down { group } => Err(cluster_down(group)),
-            route => Ok(route),
         }
     }
 
@@ -568,26 +583,25 @@ impl Context {
         op.reseed(rand::random());
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         let group = loop {
-            let route = match self.route(&keys, session.readonly, session.network).await {
-                Ok(route) => route,
+            let local = match self.route(&keys, session.readonly, session.network).await {
+                Ok(local) => local,
                 Err(frame) => return frame,
             };
-            match route {
-                Route::Leader(group, slot) => {
-                    match self
-                        .confirm_read(group, slot, session.network, deadline)
-                        .await
-                    {
-                        Ok(()) => break group,
-                        Err(ReadError::HandingOff) => continue,
-                        Err(ReadError::Route(frame)) => return frame,
-                    }
-                }
-                Route::Follower(group, _) => break group,
-                _ => unreachable!("route() returns only Leader or Follower"),
+            if !local.leader {
+                break local.group;
+            }
+            match local.group.confirm_read(self.write_timeout).await {
+                Ok(()) => break local.group,
+                Err(e) => match self
+                    .refusal(&local, session.network, e, deadline, false)
+                    .await
+                {
+                    Refusal::Retry => continue,
+                    Refusal::Reply(frame) => return frame,
+                },
             }
         };
-        let state = match group.state.read() {
+        let state = match group.state().read() {
             Ok(state) => state,
             Err(_) => return err("ERR internal error: state machine lock poisoned"),
         };
@@ -597,60 +611,20 @@ impl Context {
         )
     }
 
-    /// `confirm_read` with the reply to send when it fails (a hand-off in progress is waited
-    /// out and reported as `-MOVED` to the new leader).
-    pub(super) async fn confirm(
-        &self,
-        group: &Group,
-        slot: u16,
-        network: ClientNetwork,
-    ) -> Result<(), Frame> {
+    /// Confirms a linearizable read on the leader `local` once, with the reply to send when
+    /// that fails (a hand-off in progress is waited out and reported as `-MOVED` to the new
+    /// leader).
+    pub(super) async fn confirm(&self, local: &Local, network: ClientNetwork) -> Result<(), Frame> {
         let deadline = tokio::time::Instant::now() + self.leader_wait;
-        match self.confirm_read(group, slot, network, deadline).await {
-            Ok(()) => Ok(()),
-            Err(ReadError::Route(frame)) => Err(frame),
-            Err(ReadError::HandingOff) => Err(match group.current_leader() {
-                Some(leader) => self.moved(network, slot, leader),
-                None => cluster_down(group.id()),
+        let Err(e) = local.group.confirm_read(self.write_timeout).await else {
+            return Ok(());
+        };
+        match self.refusal(local, network, e, deadline, false).await {
+            Refusal::Reply(frame) => Err(frame),
+            Refusal::Retry => Err(match local.group.current_leader() {
+                Some(leader) => self.moved(network, local.slot, leader),
+                None => cluster_down(local.group.id()),
             }),
-        }
-    }
-
-    /// ReadIndex: confirms with a quorum that this node still leads, then waits until the
-    /// state machine has applied everything committed at that moment. openraft batches the
-    /// confirmations of concurrent readers into shared heartbeat rounds.
-    async fn confirm_read(
-        &self,
-        group: &Group,
-        slot: u16,
-        network: ClientNetwork,
-        deadline: tokio::time::Instant,
-    ) -> Result<(), ReadError> {
-        let confirm = group.raft.ensure_linearizable(ReadPolicy::ReadIndex);
-        match tokio::time::timeout(self.write_timeout, confirm).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f)))) => {
-                let me = self.registry.topology().self_id();
-                match f.leader_id {
-                    Some(_) if group.current_leader() == Some(me) => {
-                        if self.wait_for_handoff(group, deadline).await {
-                            Err(ReadError::HandingOff)
-                        } else {
-                            Err(ReadError::Route(cluster_down(group.id())))
-                        }
-                    }
-                    Some(id) if id != me => Err(ReadError::Route(self.moved(network, slot, id))),
-                    _ => Err(ReadError::Route(cluster_down(group.id()))),
-                }
-            }
-            Ok(Err(e)) => Err(ReadError::Route(err(format!(
-                "TRYAGAIN cannot confirm leadership of slot group {}: {e}",
-                group.id()
-            )))),
-            Err(_) => Err(ReadError::Route(err(format!(
-                "TRYAGAIN cannot confirm leadership of slot group {} with a quorum (partitioned?)",
-                group.id()
-            )))),
         }
     }
 
@@ -669,8 +643,8 @@ impl Context {
         }
     }
 
-    /// Proposes a write and waits for its applied result; `Err` is the routing or
-    /// outcome-unknown reply.
+    /// Proposes a write through the group API and waits for its applied result; `Err` is the
+    /// routing or outcome-unknown reply.
     pub(super) async fn propose(
         &self,
         mut op: WriteOp,
@@ -681,73 +655,17 @@ impl Context {
         let keys: Vec<Bytes> = op.keys().into_iter().cloned().collect();
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
-            let (group, slot) = match self.route(&keys, false, network).await {
-                Ok(Route::Leader(group, slot)) => (group, slot),
-                Ok(_) => unreachable!("writes never route to followers"),
-                Err(frame) => return Err(frame),
-            };
-            let request = Request {
-                now_ms: now,
-                op: op.clone(),
-            };
-            #[cfg(not(feature = "unsafe-ack"))]
-            let proposal = group.raft.client_write(request);
-            // TEST-ONLY, broken on purpose (see the `unsafe-ack` feature in Cargo.toml): a
-            // write not committed within UNSAFE_ACK_AFTER is acknowledged anyway, the way
-            // asynchronous replication acknowledges. The torture suite must catch this.
-            #[cfg(feature = "unsafe-ack")]
-            let proposal = {
-                let raft = group.raft.clone();
-                let mut task = tokio::spawn(async move { raft.client_write(request).await });
-                match tokio::time::timeout(UNSAFE_ACK_AFTER, &mut task).await {
-                    // The ready-made reply path: a bare +OK whatever the command.
-                    Err(_) => return Err(Frame::ok()),
-                    Ok(joined) => async move { joined.expect("client_write task panicked") },
-                }
-            };
-            match tokio::time::timeout(self.write_timeout, proposal).await {
-                Ok(Ok(resp)) => return Ok(resp.data),
-                // Rejected before it was appended: safe to send the client elsewhere.
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
-                    let me = self.registry.topology().self_id();
-                    match f.leader_id {
-                        // Handing off: wait until the target has taken over, then route again.
-                        Some(_) if group.current_leader() == Some(me) => {
-                            if self.wait_for_handoff(group, deadline).await {
-                                continue;
-                            }
-                            return Err(cluster_down(group.id()));
-                        }
-                        Some(id) if id != me => return Err(self.moved(network, slot, id)),
-                        // Leaderless for now: wait for an election, then route again.
-                        _ if tokio::time::Instant::now() < deadline => {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            continue;
-                        }
-                        _ => return Err(cluster_down(group.id())),
-                    }
-                }
-                Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => {
-                    return Err(outcome_unknown(
-                        group.id(),
-                        "leadership changed after the write was proposed",
-                    ))
-                }
-                Ok(Err(e)) => return Err(outcome_unknown(group.id(), &e.to_string())),
-                Err(_) => {
-                    return Err(outcome_unknown(
-                        group.id(),
-                        "no commit within the write timeout (leader cut off from its quorum?)",
-                    ))
-                }
+            let local = self.route(&keys, false, network).await?;
+            match local.group.propose(op.clone(), now, self.write_timeout).await {
+                Ok(result) => return Ok(result),
+                Err(e) => match self.refusal(&local, network, e, deadline, true).await {
+                    Refusal::Retry => continue,
+                    Refusal::Reply(frame) => return Err(frame),
+                },
             }
         }
     }
 }
-
-/// How long the `unsafe-ack` build waits for a commit before acknowledging regardless.
-#[cfg(feature = "unsafe-ack")]
-const UNSAFE_ACK_AFTER: Duration = Duration::from_millis(20);
 
 fn cluster_down(group: GroupId) -> Frame {
     err(format!(
@@ -762,7 +680,7 @@ fn outcome_unknown(group: GroupId, why: &str) -> Frame {
 }
 
 /// The log op of a keyspace write command, with everything time-dependent made absolute by
-/// the leader's clock (DESIGN rule 3), and how its reply is reshaped.
+/// the leader's clock (ARCHITECTURE.md rule 3), and how its reply is reshaped.
 pub(super) fn write_op(cmd: Command, now: u64) -> Result<(WriteOp, Option<ReplyAs>), Frame> {
     let op = match cmd {
         Command::Write(op) => op,

@@ -105,27 +105,19 @@ fn section_text(ctx: &Context, section: &str, out: &mut String) {
             );
         }
         "replication" => {
-            let led = ctx
-                .registry
-                .groups()
-                .filter(|g| g.current_leader() == Some(topology.self_id()))
-                .count();
+            let led = ctx.led_groups().len();
             let _ = write!(
                 out,
                 "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nslotraft_groups_hosted:{}\r\nslotraft_groups_led:{led}\r\n",
-                ctx.registry.groups().count()
+                ctx.registry.groups().len()
             );
         }
         "cluster" => out.push_str("# Cluster\r\ncluster_enabled:1\r\n"),
         "keyspace" => {
             out.push_str("# Keyspace\r\n");
             let (mut keys, mut expires) = (0, 0);
-            for g in ctx
-                .registry
-                .groups()
-                .filter(|g| g.current_leader() == Some(topology.self_id()))
-            {
-                if let Ok(state) = g.state.read() {
+            for g in ctx.led_groups() {
+                if let Ok(state) = g.state().read() {
                     keys += state.keyspace.len(now);
                     expires += state.keyspace.expires_count();
                 }

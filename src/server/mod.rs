@@ -3,8 +3,9 @@
 //!
 //! A `SET` from a client: `connection` decodes the request → `dispatch` parses it into a
 //! `Command` and routes its key's slot to a group (`route`) → `write` builds the `WriteOp` with
-//! absolute deadlines and proposes it through openraft → log append + group-commit fsync
-//! (`raft::log_store`, `raft::flusher`) and replication (`raft::network`) → commit → apply
+//! absolute deadlines and proposes it through the group API (`group::Group::propose`) →
+//! log append + group-commit fsync
+//! (`raft::log_store`, `raft::flusher`) and replication (`peer::group_client`, `peer::mux_client`) → commit → apply
 //! (`raft::state_machine`) → the `Reply` comes back here and is encoded as a RESP frame.
 
 pub mod clients;

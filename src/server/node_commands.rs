@@ -2,12 +2,14 @@
 //! `FLUSHALL`. `SCAN` and `FLUSHALL` cover the slot groups this node leads, as Redis Cluster
 //! masters cover their own slots (cluster clients send them to every master).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::dispatch::{err, Context, Session};
 use crate::command::{ClientSub, ConfigSub, LibAttr};
+use crate::group::{Group, GroupError};
 use crate::keyspace::{glob_match, ScanArgs, WriteOp};
-use crate::registry::Group;
 use crate::resp::Frame;
 
 /// Bits of a node-level `SCAN` cursor that hold the position inside one group's key order;
@@ -173,7 +175,7 @@ impl Context {
                 ..args.clone()
             };
             let (resume, found) = group
-                .state
+                .state()
                 .read()
                 .map(|s| s.keyspace.scan(now, &step))
                 .unwrap_or((0, Vec::new()));
@@ -196,24 +198,17 @@ impl Context {
     }
 
     pub(super) async fn flush_all(&self, now: u64) -> Frame {
-        let groups: Vec<&Group> = self.led_groups_sorted();
-        for group in groups {
-            let op = WriteOp::FlushAll;
-            let request = crate::raft::Request { now_ms: now, op };
-            match tokio::time::timeout(self.write_timeout, group.raft.client_write(request)).await {
+        for group in self.led_groups() {
+            let id = group.id();
+            match group.propose(WriteOp::FlushAll, now, self.write_timeout).await {
                 Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
+                Ok(Err(e)) => return err(format!("ERR FLUSHALL failed on slot group {id}: {e}")),
+                Err(GroupError::OutcomeUnknown(why)) => {
                     return err(format!(
-                        "ERR FLUSHALL failed on slot group {}: {e}",
-                        group.id()
+                        "OUTCOMEUNKNOWN FLUSHALL on slot group {id} may or may not have been applied: {why}"
                     ))
                 }
-                Err(_) => {
-                    return err(format!(
-                        "OUTCOMEUNKNOWN FLUSHALL did not commit in time on slot group {}",
-                        group.id()
-                    ))
-                }
+                Err(e) => return err(format!("ERR FLUSHALL failed on slot group {id}: {e}")),
             }
         }
         Frame::ok()

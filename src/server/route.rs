@@ -1,27 +1,33 @@
 //! Routing: which slot group a command's keys belong to, and whether this node may serve it.
 //! The outcomes are the closed set Redis's `getNodeByQuery` lists, as an enum.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::raft::{GroupId, NodeId};
-use crate::registry::{Group, GroupRegistry};
-use crate::slot::key_slot;
+use crate::cluster::{GroupId, NodeId};
+use crate::group::{Group, GroupRegistry};
+use crate::cluster::slot::key_slot;
 
 /// Where a keyed command must run.
-pub enum Route<'a> {
-    /// This node leads the group (as far as it knows; openraft confirms on the way).
-    Leader(&'a Group, u16),
-    /// This node follows the group and the client allowed stale reads (`READONLY`).
-    Follower(&'a Group, u16),
+pub enum Route {
+    /// Here: this node hosts the group and may serve the command.
+    Local(Local),
     /// Another node should be asked: `-MOVED slot host:port` (the address depends on the
     /// client's network, so the caller formats it).
     Moved { slot: u16, node: NodeId },
-    /// Keys in different slots: `-CROSSSLOT`.
-    CrossSlot,
     /// No leader known for the group, even after waiting an election timeout.
     Down { group: GroupId },
+}
+
+/// A command that runs on this node.
+pub struct Local {
+    pub group: Arc<Group>,
+    pub slot: u16,
+    /// This node leads the group (as far as it knows; the proposal or read confirms it);
+    /// otherwise it follows and the client allowed stale reads (`READONLY`).
+    pub leader: bool,
 }
 
 /// The single slot of `keys`, or `None` when they span several slots.
@@ -47,7 +53,7 @@ pub struct Router<'a> {
 impl<'a> Router<'a> {
     /// Routes a command on `slot`. `allow_follower`: the command is a read and the client sent
     /// `READONLY`.
-    pub async fn route(&self, slot: u16, allow_follower: bool) -> Route<'a> {
+    pub async fn route(&self, slot: u16, allow_follower: bool) -> Route {
         let topology = self.registry.topology();
         let group_id = topology.group_of_slot(slot);
         let Some(group) = self.registry.group(group_id) else {
@@ -62,30 +68,23 @@ impl<'a> Router<'a> {
         let self_id = topology.self_id();
         let leader = match group.current_leader() {
             Some(leader) => Some(leader),
-            None => self.wait_for_leader(group).await,
+            None => group.wait_for_leader(self.leader_wait).await,
         };
         match leader {
-            Some(l) if l == self_id => Route::Leader(group, slot),
+            Some(l) if l == self_id => Route::Local(Local {
+                group,
+                slot,
+                leader: true,
+            }),
             // A follower serves stale reads only once it has a leader and has applied what it
             // knows to be committed; right after a restart it has not.
-            Some(_) if allow_follower && caught_up(group) => Route::Follower(group, slot),
+            Some(_) if allow_follower && group.caught_up() => Route::Local(Local {
+                group,
+                slot,
+                leader: false,
+            }),
             Some(l) => Route::Moved { slot, node: l },
             None => Route::Down { group: group_id },
         }
     }
-
-    async fn wait_for_leader(&self, group: &Group) -> Option<NodeId> {
-        let waited = group
-            .raft
-            .wait(Some(self.leader_wait))
-            .metrics(|m| m.current_leader.is_some(), "slot group has a leader")
-            .await;
-        waited.ok().and_then(|m| m.current_leader)
-    }
-}
-
-fn caught_up(group: &Group) -> bool {
-    let m = group.metrics();
-    m.current_leader.is_some()
-        && m.last_applied.as_ref().map(|l| l.index) >= m.local_committed.as_ref().map(|c| c.index)
 }

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::dispatch::{err, keyspace_result, reshape, write_op, Context, Session};
-use super::route::{common_slot, Route};
+use super::route::common_slot;
 use crate::command::{self, Command, ReplyAs};
 use crate::keyspace::{MultiOp, MultiStep, WatchedKey, WriteOp};
 use crate::reply::Reply;
@@ -183,16 +183,15 @@ impl Context {
                 .route(std::slice::from_ref(&key), false, session.network)
                 .await
             {
-                Ok(Route::Leader(group, slot)) => {
-                    if let Err(frame) = self.confirm(group, slot, session.network).await {
+                Ok(local) => {
+                    if let Err(frame) = self.confirm(&local, session.network).await {
                         return frame;
                     }
-                    group
+                    local.group
                 }
-                Ok(_) => unreachable!("watch routes to leaders"),
                 Err(frame) => return frame,
             };
-            let Ok(state) = group.state.read() else {
+            let Ok(state) = group.state().read() else {
                 return err("ERR internal error: state machine lock poisoned");
             };
             session.watched.push(WatchedKey {

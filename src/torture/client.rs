@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::resp::Frame;
-use crate::slot::key_slot;
+use crate::cluster::slot::key_slot;
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 //!
 //! Also flagged: elements present that nobody tried to add (corruption, or a value that is not
 //! the one written), and elements present whose add *failed* with a definite error (the server
-//! said "this did not happen" and it did: a dishonest error, DESIGN rule 4). Indeterminate adds
+//! said "this did not happen" and it did: a dishonest error, ARCHITECTURE.md rule 4). Indeterminate adds
 //! may be present or absent; both are counted, neither is an anomaly.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use openraft::ServerState;
 
-use crate::raft::NodeId;
-use crate::registry::{Group, GroupRegistry, Lifecycle};
+use super::{Group, GroupRegistry, Lifecycle};
+use crate::cluster::NodeId;
 
 /// How often a transfer request is re-sent while the target has not taken over.
 const RETRY: Duration = Duration::from_millis(100);
@@ -25,18 +25,18 @@ const RETRY: Duration = Duration::from_millis(100);
 pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if !group.raft.is_leader() {
+        if !group.is_leader() {
             return true;
         }
         if tokio::time::Instant::now() >= deadline {
             return false;
         }
-        if let Err(e) = group.raft.trigger().transfer_leader(to).await {
+        if let Err(e) = group.raft().trigger().transfer_leader(to).await {
             tracing::debug!(group = group.id(), to, error = %e, "transfer request failed");
         }
         let wait = RETRY.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         let _ = group
-            .raft
+            .raft()
             .wait(Some(wait))
             .metrics(|m| m.state != ServerState::Leader, "stepped down")
             .await;
@@ -52,7 +52,7 @@ pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<NodeId> {
     let last = m.last_log_index;
     let replication = m.replication.as_ref()?;
     let candidates: Vec<(NodeId, Option<u64>)> = group
-        .spec
+        .spec()
         .members
         .iter()
         .copied()
@@ -88,7 +88,7 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
             return;
         }
         for group in registry.groups() {
-            let Some(&preferred) = group.spec.members.first() else {
+            let Some(&preferred) = group.spec().members.first() else {
                 continue;
             };
             if preferred == self_id || registry.is_peer_leaving(preferred) {

@@ -13,14 +13,14 @@ use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use serde::Serialize;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::codec::{decode, encode};
-use super::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
+use crate::raft::codec::{decode, encode};
+use crate::raft::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 use crate::proto::raft::raft_service_server::RaftService;
 use crate::proto::raft::{
     Envelope, GroupLeader, HandshakeReply, HandshakeRequest, LeadersReply, LeadersRequest,
     LeavingReply, LeavingRequest, ReplicateBatch, ReplicateReplyBatch, Reply, SnapshotChunk,
 };
-use crate::registry::GroupRegistry;
+use crate::group::GroupRegistry;
 
 pub struct RaftServer {
     registry: Arc<GroupRegistry>,
@@ -46,7 +46,7 @@ impl RaftServer {
         self.check_cluster(&envelope.cluster_id, envelope.from_node)?;
         self.registry
             .group(envelope.group_id)
-            .map(|g| g.raft.clone())
+            .map(|g| g.raft().clone())
             .ok_or_else(|| {
                 Status::not_found(format!(
                     "this node is not a member of slot group {}",
@@ -132,7 +132,7 @@ impl RaftService for RaftServer {
             return Ok(Response::new(Box::pin(futures::stream::empty())));
         };
         self.check_cluster(&first.cluster_id, first.from_node)?;
-        Ok(Response::new(Box::pin(super::mux::serve(
+        Ok(Response::new(Box::pin(super::mux_server::serve(
             self.registry.clone(),
             first,
             inbound,
@@ -199,6 +199,7 @@ impl RaftService for RaftServer {
         let groups = self
             .registry
             .groups()
+            .iter()
             .map(|g| {
                 let m = g.metrics();
                 GroupLeader {

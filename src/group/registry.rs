@@ -1,48 +1,18 @@
-//! The group registry: the slot groups this node is a member of, each with its openraft handle
-//! and the applied state the RESP side reads. This is where the RESP side (commands, routing)
-//! and the peer side (gRPC, Raft) meet; neither knows the other.
+//! The group registry: the slot groups this node is a member of (a set that can change while
+//! the node runs: groups are looked up on every use, never held in a map built once).
 //!
 //! It also carries the node's lifecycle (serving, handing off, closing), which both sides obey
 //! during a graceful stop, and the peers that announced they are stopping (so leadership is
 //! not handed back to them).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
+use super::Group;
 use crate::peer_view::PeerView;
 use crate::raft::flusher::FlusherHandle;
-use crate::raft::state_machine::SharedState;
-use openraft::async_runtime::watch::WatchReceiver;
-
-use crate::raft::{GroupId, Metrics, NodeId, Raft};
-use crate::topology::{GroupSpec, Topology};
-
-/// One slot group hosted here.
-pub struct Group {
-    pub spec: GroupSpec,
-    pub raft: Raft,
-    /// The applied keyspace, read after openraft confirms a read is linearizable.
-    pub state: SharedState,
-}
-
-impl Group {
-    pub fn id(&self) -> GroupId {
-        self.spec.id
-    }
-
-    /// The leader as this node currently believes it to be (may be stale; writes and
-    /// linearizable reads confirm it through openraft).
-    pub fn current_leader(&self) -> Option<NodeId> {
-        // Read one field and release the borrow at once (on every command: no full clone).
-        self.raft.metrics().borrow_watched().current_leader
-    }
-
-    /// A copy of the group's Raft metrics.
-    pub fn metrics(&self) -> Metrics {
-        // Clone out of the watch at once: holding the borrow can deadlock openraft.
-        self.raft.metrics().borrow_watched().clone()
-    }
-}
+use crate::cluster::{GroupId, NodeId};
+use crate::cluster::topology::Topology;
 
 /// Where a node is in its life. Only moves forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,7 +27,7 @@ pub enum Lifecycle {
 
 pub struct GroupRegistry {
     topology: Arc<Topology>,
-    groups: BTreeMap<GroupId, Group>,
+    groups: RwLock<BTreeMap<GroupId, Arc<Group>>>,
     flusher: FlusherHandle,
     lifecycle: tokio::sync::watch::Sender<Lifecycle>,
     /// Peers that told us they are stopping; cleared when they handshake again after restart.
@@ -68,10 +38,10 @@ pub struct GroupRegistry {
 
 impl GroupRegistry {
     pub fn new(topology: Arc<Topology>, groups: Vec<Group>, flusher: FlusherHandle) -> Self {
-        let groups = groups.into_iter().map(|g| (g.id(), g)).collect();
+        let groups = groups.into_iter().map(|g| (g.id(), Arc::new(g))).collect();
         Self {
             topology,
-            groups,
+            groups: RwLock::new(groups),
             flusher,
             lifecycle: tokio::sync::watch::Sender::new(Lifecycle::Serving),
             leaving: Mutex::default(),
@@ -101,12 +71,28 @@ impl GroupRegistry {
         &self.topology
     }
 
-    pub fn group(&self, id: GroupId) -> Option<&Group> {
-        self.groups.get(&id)
+    pub fn group(&self, id: GroupId) -> Option<Arc<Group>> {
+        self.groups.read().ok()?.get(&id).cloned()
     }
 
-    pub fn groups(&self) -> impl Iterator<Item = &Group> {
-        self.groups.values()
+    /// The groups hosted here right now, in group-id order.
+    pub fn groups(&self) -> Vec<Arc<Group>> {
+        self.groups
+            .read()
+            .map(|g| g.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Starts hosting `group` (replacing a group of the same id).
+    pub fn insert(&self, group: Group) {
+        if let Ok(mut groups) = self.groups.write() {
+            groups.insert(group.id(), Arc::new(group));
+        }
+    }
+
+    /// Stops hosting group `id`; the caller shuts its Raft down.
+    pub fn remove(&self, id: GroupId) -> Option<Arc<Group>> {
+        self.groups.write().ok()?.remove(&id)
     }
 
     pub fn flusher(&self) -> &FlusherHandle {

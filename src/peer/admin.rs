@@ -10,7 +10,7 @@ use crate::proto::admin::{
     GroupStatus, NodeInfo, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest,
     TransferLeaderReply, TransferLeaderRequest,
 };
-use crate::registry::GroupRegistry;
+use crate::group::GroupRegistry;
 
 pub struct AdminServer {
     registry: Arc<GroupRegistry>,
@@ -30,18 +30,19 @@ impl Admin for AdminServer {
         let groups = self
             .registry
             .groups()
+            .iter()
             .map(|g| {
                 let m = g.metrics();
                 let keys = g
-                    .state
+                    .state()
                     .read()
                     .map(|s| s.keyspace.len(now) as u64)
                     .unwrap_or(0);
                 GroupStatus {
                     group_id: g.id(),
-                    slot_start: u32::from(*g.spec.slots.start()),
-                    slot_end: u32::from(*g.spec.slots.end()),
-                    members: g.spec.members.clone(),
+                    slot_start: u32::from(*g.spec().slots.start()),
+                    slot_end: u32::from(*g.spec().slots.end()),
+                    members: g.spec().members.clone(),
                     leader: m.current_leader.unwrap_or(0),
                     term: m.current_term,
                     state: format!("{:?}", m.state),
@@ -81,13 +82,13 @@ impl Admin for AdminServer {
                 req.group_id
             ))
         })?;
-        if !group.spec.members.contains(&req.to_node) {
+        if !group.spec().members.contains(&req.to_node) {
             return Err(Status::invalid_argument(format!(
                 "node {} is not a member of slot group {}",
                 req.to_node, req.group_id
             )));
         }
-        if !group.raft.is_leader() {
+        if !group.is_leader() {
             return Err(Status::failed_precondition(format!(
                 "this node does not lead slot group {}; ask node {:?}",
                 req.group_id,
@@ -95,7 +96,7 @@ impl Admin for AdminServer {
             )));
         }
         group
-            .raft
+            .raft()
             .trigger()
             .transfer_leader(req.to_node)
             .await
@@ -111,7 +112,7 @@ impl Admin for AdminServer {
         for group in self.registry.groups() {
             if wanted.is_empty() || wanted.contains(&group.id()) {
                 group
-                    .raft
+                    .raft()
                     .trigger()
                     .snapshot()
                     .await
