@@ -8,8 +8,8 @@ use clap::Parser;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::resp::Limits;
 use crate::cluster::topology::{parse_initial_cluster, Topology, TopologyError};
+use crate::resp::Limits;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {

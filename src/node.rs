@@ -15,7 +15,10 @@ use openraft::SnapshotPolicy;
 use thiserror::Error;
 use tokio::sync::watch;
 
+use crate::cluster::topology::Topology;
+use crate::cluster::{NodeAddr, NodeId};
 use crate::config::Config;
+use crate::group::{Group, GroupRegistry};
 use crate::keyspace::WriteOp;
 use crate::peer::admin::AdminServer;
 use crate::peer::group_client::NetworkFactory;
@@ -28,10 +31,7 @@ use crate::proto::raft::raft_service_server::RaftServiceServer;
 use crate::raft::flusher::FlusherHandle;
 use crate::raft::log_store::LogStore;
 use crate::raft::state_machine::StateMachine;
-use crate::cluster::{NodeAddr, NodeId};
 use crate::raft::Raft;
-use crate::group::{Group, GroupRegistry};
-use crate::cluster::topology::Topology;
 
 /// Longest a follower's news of a commit waits for an entry to ride on (see `start`).
 /// Bounds how far a `READONLY` read on a follower trails the leader when writes stop.
@@ -273,7 +273,7 @@ async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<
             continue;
         }
         let members: BTreeMap<NodeId, NodeAddr> = group
-            .spec
+            .spec()
             .members
             .iter()
             .map(|id| (*id, topology.node(*id).cloned().unwrap_or_default()))

@@ -22,8 +22,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::group::leadership;
-use crate::peer::peers::Peers;
 use crate::group::{GroupRegistry, Lifecycle};
+use crate::peer::peers::Peers;
 use crate::server::stats::ServerStats;
 
 /// No client command for this long means clients have moved on (step 3).
@@ -50,7 +50,11 @@ pub async fn stop(
     let started = Instant::now();
     let deadline = started + timeout;
     let mut report = StopReport {
-        led_at_start: registry.groups().into_iter().filter(|g| g.is_leader()).count(),
+        led_at_start: registry
+            .groups()
+            .into_iter()
+            .filter(|g| g.is_leader())
+            .count(),
         ..StopReport::default()
     };
 
@@ -72,22 +76,30 @@ pub async fn stop(
 
     // 2. Hand off every led group, until none is led or time is up.
     while Instant::now() < deadline {
-        let led: Vec<_> = registry.groups().into_iter().filter(|g| g.is_leader()).collect();
+        let led: Vec<_> = registry
+            .groups()
+            .into_iter()
+            .filter(|g| g.is_leader())
+            .collect();
         if led.is_empty() {
             break;
         }
         let hand_offs = led.into_iter().map(|group| async move {
-            let Some(to) = leadership::successor(registry, group) else {
+            let Some(to) = leadership::successor(registry, &group) else {
                 return;
             };
             let left = deadline.saturating_duration_since(Instant::now());
             tracing::info!(group = group.id(), to, "stopping: handing off leadership");
-            leadership::hand_off(group, to, left.min(Duration::from_secs(3))).await;
+            leadership::hand_off(&group, to, left.min(Duration::from_secs(3))).await;
         });
         futures::future::join_all(hand_offs).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    report.still_led = registry.groups().into_iter().filter(|g| g.is_leader()).count();
+    report.still_led = registry
+        .groups()
+        .into_iter()
+        .filter(|g| g.is_leader())
+        .count();
 
     // 3. Let clients learn the new leaders from our -MOVED replies.
     let mut last = stats.total_commands.load(Ordering::Relaxed);

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use openraft::raft::{AppendEntriesRequest, StreamAppendError, StreamAppendResult};
+use slotraft::cluster::topology::{parse_initial_cluster, Topology};
 use slotraft::proto::raft::raft_service_client::RaftServiceClient;
 use slotraft::proto::raft::{
     Envelope, HandshakeRequest, ReplicateBatch, ReplicateFrame, ReplicateReply,
 };
 use slotraft::raft::codec::{decode, encode};
 use slotraft::raft::{TypeConfig, Vote};
-use slotraft::cluster::topology::{parse_initial_cluster, Topology};
 use support::*;
 
 /// The cluster id the node computes from its own arguments.

@@ -441,9 +441,10 @@ impl Client {
 
     fn addr_for(&self, key: &[u8]) -> Arc<str> {
         match (&self.kind, &self.map) {
-            (Kind::Cluster, Some(map)) => map.owner[usize::from(slotraft::cluster::slot::key_slot(key))]
-                .clone()
-                .unwrap_or_else(|| self.single.clone()),
+            (Kind::Cluster, Some(map)) => map.owner
+                [usize::from(slotraft::cluster::slot::key_slot(key))]
+            .clone()
+            .unwrap_or_else(|| self.single.clone()),
             _ => self.single.clone(),
         }
     }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+use slotraft::cluster::topology::ClientNetwork;
 use slotraft::config::{Args, Config};
 use slotraft::node::{self, Faults};
 use slotraft::server::dispatch::Context;
-use slotraft::cluster::topology::ClientNetwork;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -74,7 +74,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         external = %external.as_ref().map(|(a, _)| a.as_str()).unwrap_or("-"),
         grpc = %format!("{}:{}", config.bind, config.grpc_port),
         dir = %config.dir.display(),
-        groups = running.registry.groups().count(),
+        groups = running.registry.groups().len(),
         cluster = config.topology.cluster_id(),
         "slotraft-server ready"
     );

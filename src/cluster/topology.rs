@@ -15,8 +15,8 @@ use std::ops::RangeInclusive;
 
 use thiserror::Error;
 
-use crate::cluster::{GroupId, NodeAddr, NodeId};
 use crate::cluster::slot::SLOT_COUNT;
+use crate::cluster::{GroupId, NodeAddr, NodeId};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TopologyError {

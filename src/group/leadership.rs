@@ -111,7 +111,7 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
                     to = preferred,
                     "handing leadership to preferred member"
                 );
-                if !hand_off(group, preferred, Duration::from_secs(2)).await {
+                if !hand_off(&group, preferred, Duration::from_secs(2)).await {
                     tracing::warn!(
                         group = group.id(),
                         to = preferred,

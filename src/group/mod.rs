@@ -14,19 +14,19 @@ pub mod registry;
 
 use std::time::Duration;
 
-use openraft::errors::{ClientWriteError, LinearizableReadError, RaftError};
 use openraft::async_runtime::watch::WatchReceiver;
+use openraft::errors::{ClientWriteError, LinearizableReadError, RaftError};
 use openraft::{ReadPolicy, ServerState};
 
 pub use error::GroupError;
 pub use registry::{GroupRegistry, Lifecycle};
 
+use crate::cluster::topology::GroupSpec;
+use crate::cluster::{GroupId, NodeId};
 use crate::keyspace::{KeyspaceError, WriteOp};
 use crate::raft::state_machine::SharedState;
-use crate::cluster::{GroupId, NodeId};
 use crate::raft::{Metrics, Raft, Request};
 use crate::reply::Reply;
-use crate::cluster::topology::GroupSpec;
 
 /// How long the `unsafe-ack` build waits for a commit before acknowledging regardless.
 #[cfg(feature = "unsafe-ack")]
@@ -170,9 +170,11 @@ impl Group {
             Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => {
                 Err(self.not_leader(f.leader_id))
             }
-            Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => Err(
-                GroupError::OutcomeUnknown("leadership changed after the write was proposed".into()),
-            ),
+            Ok(Err(RaftError::APIError(ClientWriteError::LogEntryDiscarded(_)))) => {
+                Err(GroupError::OutcomeUnknown(
+                    "leadership changed after the write was proposed".into(),
+                ))
+            }
             Ok(Err(e)) => Err(GroupError::OutcomeUnknown(e.to_string())),
             Err(_) => Err(GroupError::OutcomeUnknown(
                 "no commit within the write timeout (leader cut off from its quorum?)".into(),

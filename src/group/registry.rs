@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::Group;
+use crate::cluster::topology::Topology;
+use crate::cluster::{GroupId, NodeId};
 use crate::peer_view::PeerView;
 use crate::raft::flusher::FlusherHandle;
-use crate::cluster::{GroupId, NodeId};
-use crate::cluster::topology::Topology;
 
 /// Where a node is in its life. Only moves forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

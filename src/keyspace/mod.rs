@@ -46,8 +46,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::reply::Reply;
 use crate::cluster::slot::key_slot;
+use crate::reply::Reply;
 use scan::ScanKey;
 
 /// Errors a command can deterministically produce when applied; the texts are Redis's.

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
+use crate::group::GroupRegistry;
 use crate::proto::admin::admin_server::Admin;
 use crate::proto::admin::{
     GroupStatus, NodeInfo, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest,
     TransferLeaderReply, TransferLeaderRequest,
 };
-use crate::group::GroupRegistry;
 
 pub struct AdminServer {
     registry: Arc<GroupRegistry>,

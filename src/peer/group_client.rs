@@ -4,7 +4,6 @@
 //! replication stream (`mux_client`), snapshots as a stream of 1 MiB chunks.
 
 use std::future::Future;
-use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError};
@@ -23,7 +22,7 @@ use super::rpc_error::{status_to_rpc, unreachable};
 use crate::cluster::{GroupId, NodeAddr, NodeId};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::{Envelope, SnapshotChunk};
-use crate::raft::codec::{decode, encode};
+use crate::raft::codec::decode;
 use crate::raft::{TypeConfig, Vote};
 
 /// Size of one snapshot chunk on the wire.

@@ -13,7 +13,11 @@ use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::HandshakeRequest;
 
 /// Checks every peer's layout; a peer with a different one is fatal for this node.
-pub fn spawn_handshakes(topology: &Arc<Topology>, peers: &Peers, fatal: watch::Sender<Option<String>>) {
+pub fn spawn_handshakes(
+    topology: &Arc<Topology>,
+    peers: &Peers,
+    fatal: watch::Sender<Option<String>>,
+) {
     let fatal = Arc::new(fatal);
     for (&id, addr) in topology.nodes() {
         if id == topology.self_id() {
@@ -48,4 +52,3 @@ pub fn spawn_handshakes(topology: &Arc<Topology>, peers: &Peers, fatal: watch::S
         });
     }
 }
-

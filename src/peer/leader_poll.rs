@@ -35,4 +35,3 @@ pub async fn poll_peers(registry: Arc<GroupRegistry>, peers: Peers) {
         }
     }
 }
-

@@ -41,7 +41,9 @@ pub(super) fn network_error(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
 }
 
 /// Takes what is queued into batches of at most `MAX_BATCH`, waiting only for the first item.
-pub(super) fn batched<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl Stream<Item = Vec<T>> + Send {
+pub(super) fn batched<T: Send + 'static>(
+    rx: mpsc::Receiver<T>,
+) -> impl Stream<Item = Vec<T>> + Send {
     futures::stream::unfold(rx, |mut rx| async move {
         let first = rx.recv().await?;
         let mut batch = vec![first];

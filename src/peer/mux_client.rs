@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
-use openraft::raft::AppendEntriesRequest;
+use openraft::errors::RPCError;
+use openraft::raft::{AppendEntriesRequest, StreamAppendResult};
 use tokio::sync::mpsc;
 use tonic::transport::Channel;
 
@@ -15,7 +16,7 @@ use super::mux::{batched, network_error, AppendReply, OUTBOUND_QUEUE};
 use super::rpc_error::{status_to_rpc, unreachable};
 use crate::cluster::{GroupId, NodeId};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
-use crate::proto::raft::{ReplicateBatch, ReplicateFrame, ReplicateReply};
+use crate::proto::raft::{ReplicateBatch, ReplicateFrame, ReplicateReplyBatch};
 use crate::raft::codec::{decode, encode};
 use crate::raft::TypeConfig;
 

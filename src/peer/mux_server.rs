@@ -1,14 +1,15 @@
 //! The server half of the replication stream from one peer (see `mux`): hands each substream
 //! to its group's `Raft::stream_append`, in order, and batches the replies.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt};
 use openraft::raft::AppendEntriesRequest;
 use tokio::sync::mpsc;
 use tonic::Streaming;
 
-use super::mux::{batched, network_error, AppendReply, SUBSTREAM_QUEUE};
+use super::mux::{batched, OUTBOUND_QUEUE, SUBSTREAM_QUEUE};
 use crate::group::GroupRegistry;
 use crate::proto::raft::{ReplicateBatch, ReplicateFrame, ReplicateReply, ReplicateReplyBatch};
 use crate::raft::codec::{decode, encode};

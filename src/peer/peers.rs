@@ -1,34 +1,25 @@
-//! The channels to the other nodes: `Peers` keeps one lazily connected HTTP/2 channel per peer node; every group's client to that
-//! peer is a clone of it, so all groups share one connection. A node never builds a client to
-//! itself (openraft never asks for one: a node does not replicate to itself).
+//! The channels to the other nodes: `Peers` keeps one lazily connected HTTP/2 channel per peer
+//! node; every group's client to that peer is a clone of it, so all groups share one
+//! connection. A node never builds a client to itself (openraft never asks for one: a node
+//! does not replicate to itself).
 //!
 //! Replication is pipelined: each group's `stream_append` to a peer is a substream of the one
 //! replication stream to that peer (see `mux`), and keeps sending AppendEntries without waiting
 //! for replies; replies come back in order.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{Stream, StreamExt};
-use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
-use openraft::network::{RPCOption, RaftNetworkFactory, RaftNetworkV2};
-use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult,
-    TransferLeaderRequest, TransferLeaderResponse, VoteRequest, VoteResponse,
-};
-use openraft::OptionalSend;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tonic::transport::{Channel, Endpoint};
 
 use super::mux_client::MuxConn;
 use crate::cluster::{GroupId, NodeId};
-use crate::raft::codec::encode;
 use crate::peer_view::LeaderReport;
 use crate::proto::raft::raft_service_client::RaftServiceClient;
-use crate::proto::raft::{Envelope, LeadersRequest, LeavingRequest, SnapshotChunk};
+use crate::proto::raft::{Envelope, LeadersRequest, LeavingRequest};
+use crate::raft::codec::encode;
 
 /// The channels to the other nodes of the cluster, shared by all groups.
 #[derive(Clone)]
@@ -144,7 +135,11 @@ impl Peers {
             .collect())
     }
 
-    pub(super) fn envelope<T: Serialize>(&self, group: GroupId, msg: &T) -> Result<Envelope, std::io::Error> {
+    pub(super) fn envelope<T: Serialize>(
+        &self,
+        group: GroupId,
+        msg: &T,
+    ) -> Result<Envelope, std::io::Error> {
         Ok(Envelope {
             cluster_id: self.cluster_id.clone(),
             group_id: group,
@@ -153,4 +148,3 @@ impl Peers {
         })
     }
 }
-

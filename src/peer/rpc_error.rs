@@ -18,4 +18,3 @@ pub(super) fn status_to_rpc(status: tonic::Status) -> RPCError<TypeConfig> {
         _ => RPCError::Network(NetworkError::new(&status)),
     }
 }
-

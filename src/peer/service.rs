@@ -13,14 +13,14 @@ use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use serde::Serialize;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::raft::codec::{decode, encode};
-use crate::raft::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
+use crate::group::GroupRegistry;
 use crate::proto::raft::raft_service_server::RaftService;
 use crate::proto::raft::{
     Envelope, GroupLeader, HandshakeReply, HandshakeRequest, LeadersReply, LeadersRequest,
     LeavingReply, LeavingRequest, ReplicateBatch, ReplicateReplyBatch, Reply, SnapshotChunk,
 };
-use crate::group::GroupRegistry;
+use crate::raft::codec::{decode, encode};
+use crate::raft::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 
 pub struct RaftServer {
     registry: Arc<GroupRegistry>,

@@ -18,10 +18,10 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
+use crate::cluster::topology::ClientNetwork;
 use crate::cluster::NodeId;
 use crate::group::GroupRegistry;
 use crate::resp::Frame;
-use crate::cluster::topology::ClientNetwork;
 
 pub struct ClusterView<'a> {
     registry: &'a GroupRegistry,

@@ -17,9 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::dispatch::{Context, Session};
+use crate::cluster::topology::ClientNetwork;
 use crate::group::Lifecycle;
 use crate::resp::{decode_request, Frame};
-use crate::cluster::topology::ClientNetwork;
 
 pub struct Connection {
     socket: TcpStream,

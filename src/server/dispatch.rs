@@ -25,16 +25,16 @@ use super::info;
 use super::route::{common_slot, Local, Route, Router};
 use super::stats::ServerStats;
 use super::transaction::Transaction;
+use crate::cluster::topology::ClientNetwork;
+use crate::cluster::{GroupId, NodeId};
 use crate::command::{
     self, ClusterSub, Command, CommandError, CommandSub, ExpireCondition, GetExOption, ReplyAs,
     SetArgs, SetCondition, SetExpiry, TimeUnit,
 };
-use crate::keyspace::{self, KeyspaceError, ReadOp, TtlKind, WatchedKey, WriteOp};
 use crate::group::{Group, GroupError, GroupRegistry};
-use crate::cluster::{GroupId, NodeId};
+use crate::keyspace::{self, KeyspaceError, ReadOp, TtlKind, WatchedKey, WriteOp};
 use crate::reply::Reply;
 use crate::resp::{Frame, Limits, Protocol};
-use crate::cluster::topology::ClientNetwork;
 
 /// Shared by all connections.
 pub struct Context {
@@ -320,7 +320,8 @@ impl Context {
             Command::Wait => Frame::Integer(
                 self.registry
                     .groups()
-                    .map(|g| (g.spec.members.len() / 2) as i64)
+                    .iter()
+                    .map(|g| (g.spec().members.len() / 2) as i64)
                     .min()
                     .unwrap_or(0),
             ),
@@ -488,7 +489,9 @@ impl Context {
                     .topology()
                     .node_name(self.registry.topology().self_id()),
             ),
-            ClusterSub::KeySlot(key) => Frame::Integer(i64::from(crate::cluster::slot::key_slot(&key))),
+            ClusterSub::KeySlot(key) => {
+                Frame::Integer(i64::from(crate::cluster::slot::key_slot(&key)))
+            }
             ClusterSub::CountKeysInSlot(slot) => {
                 let group = self
                     .registry
@@ -656,7 +659,11 @@ impl Context {
         let deadline = tokio::time::Instant::now() + self.leader_wait;
         loop {
             let local = self.route(&keys, false, network).await?;
-            match local.group.propose(op.clone(), now, self.write_timeout).await {
+            match local
+                .group
+                .propose(op.clone(), now, self.write_timeout)
+                .await
+            {
                 Ok(result) => return Ok(result),
                 Err(e) => match self.refusal(&local, network, e, deadline, true).await {
                     Refusal::Retry => continue,

@@ -14,8 +14,8 @@ use tokio::sync::Semaphore;
 
 use super::connection::Connection;
 use super::dispatch::Context;
-use crate::group::Lifecycle;
 use crate::cluster::topology::ClientNetwork;
+use crate::group::Lifecycle;
 
 /// Serves clients on the cluster network (`--port`).
 pub async fn serve(listener: TcpListener, ctx: Arc<Context>) {

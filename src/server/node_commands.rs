@@ -157,8 +157,8 @@ impl Context {
             0 => (0, args.cursor << (64 - GROUP_SHIFT)),
             g => ((g - 1) as u32, args.cursor << (64 - GROUP_SHIFT)),
         };
-        let groups: Vec<&Group> = self
-            .led_groups_sorted()
+        let groups: Vec<Arc<Group>> = self
+            .led_groups()
             .into_iter()
             .filter(|g| g.id() >= first)
             .collect();

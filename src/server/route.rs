@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::cluster::slot::key_slot;
 use crate::cluster::{GroupId, NodeId};
 use crate::group::{Group, GroupRegistry};
-use crate::cluster::slot::key_slot;
 
 /// Where a keyed command must run.
 pub enum Route {
