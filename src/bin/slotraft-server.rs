@@ -12,7 +12,7 @@ use clap::Parser;
 use slotraft::cluster::topology::ClientNetwork;
 use slotraft::config::{Args, Config};
 use slotraft::node::{self, Faults};
-use slotraft::server::dispatch::Context;
+use slotraft::server::context::Context;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -16,7 +16,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::dispatch::{Context, Session};
+use super::context::Context;
+use super::dispatch::Outcome;
+use super::session::Session;
 use crate::cluster::topology::ClientNetwork;
 use crate::group::Lifecycle;
 use crate::resp::{decode_request, Frame};

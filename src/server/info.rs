@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
-use super::dispatch::Context;
+use super::context::Context;
 
 /// The Redis version whose command semantics slotraft follows; clients gate features on it.
 pub const REDIS_VERSION: &str = "7.0.15";

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::connection::Connection;
-use super::dispatch::Context;
+use super::context::Context;
 use crate::cluster::topology::ClientNetwork;
 use crate::group::Lifecycle;
 

@@ -11,11 +11,16 @@
 pub mod clients;
 pub mod cluster_view;
 pub mod connection;
+pub mod context;
 pub mod dispatch;
 pub mod info;
+pub mod keyed;
 pub mod listener;
 pub mod node_commands;
+pub mod prepare;
+pub mod replies;
 pub mod route;
+pub mod session;
 pub mod stats;
 pub mod transaction;
 

@@ -6,7 +6,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::dispatch::{err, Context, Session};
+use super::context::Context;
+use super::replies::{err, help};
+use super::session::Session;
+use super::cluster_view;
+use crate::command::{ClusterSub, CommandSub};
+use crate::cluster::topology::ClientNetwork;
+use crate::cluster::NodeId;
 use crate::command::{ClientSub, ConfigSub, LibAttr};
 use crate::group::{Group, GroupError};
 use crate::keyspace::{glob_match, ScanArgs, WriteOp};
@@ -212,5 +218,114 @@ impl Context {
             }
         }
         Frame::ok()
+    }
+
+    /// Groups this node currently leads, in group-id order: the slots it is "master" of
+    /// toward clients.
+    pub(super) fn led_groups(&self) -> Vec<Arc<Group>> {
+        let me = self.registry.topology().self_id();
+        self.registry
+            .groups()
+            .into_iter()
+            .filter(|g| g.current_leader() == Some(me))
+            .collect()
+    }
+
+    pub(super) fn cluster(&self, sub: ClusterSub, network: ClientNetwork, now: u64) -> Frame {
+        let view = cluster_view::ClusterView::new(&self.registry, network);
+        match sub {
+            ClusterSub::Help => help(ClusterSub::HELP),
+            ClusterSub::Slots => view.slots(),
+            ClusterSub::Shards => view.shards(),
+            ClusterSub::Nodes => Frame::Bulk(view.nodes().into()),
+            ClusterSub::Info => Frame::Verbatim {
+                format: *b"txt",
+                text: view.info().into(),
+            },
+            ClusterSub::MyId => Frame::bulk(
+                self.registry
+                    .topology()
+                    .node_name(self.registry.topology().self_id()),
+            ),
+            ClusterSub::KeySlot(key) => {
+                Frame::Integer(i64::from(crate::cluster::slot::key_slot(&key)))
+            }
+            ClusterSub::CountKeysInSlot(slot) => {
+                let group = self
+                    .registry
+                    .group(self.registry.topology().group_of_slot(slot));
+                let count = group
+                    .map(|g| {
+                        g.state()
+                            .read()
+                            .map(|s| s.keyspace.count_in_slot(now, slot))
+                            .unwrap_or(0)
+                    })
+                    .unwrap_or(0);
+                Frame::Integer(count as i64)
+            }
+        }
+    }
+}
+
+pub(super) fn command_reply(sub: CommandSub) -> Frame {
+    match sub {
+        CommandSub::Help => help(CommandSub::HELP),
+        CommandSub::All => Frame::Array(
+            command::table::all()
+                .iter()
+                .map(|s| s.info_frame())
+                .collect(),
+        ),
+        CommandSub::Count => Frame::Integer(command::table::all().len() as i64),
+        CommandSub::List(filter) => Frame::Array(
+            command::table::list(filter.as_ref())
+                .into_iter()
+                .map(Frame::bulk)
+                .collect(),
+        ),
+        // No names: every command, as Redis 7 does. An unknown name answers nil.
+        CommandSub::Info(names) if names.is_empty() => Frame::Array(
+            command::table::all()
+                .iter()
+                .map(|s| s.info_frame())
+                .collect(),
+        ),
+        CommandSub::Info(names) => Frame::Array(
+            names
+                .iter()
+                .map(|n| {
+                    std::str::from_utf8(n)
+                        .ok()
+                        .and_then(command::table::lookup)
+                        .map(|s| s.info_frame())
+                        .unwrap_or(Frame::Null)
+                })
+                .collect(),
+        ),
+        CommandSub::Docs(names) => {
+            let specs: Vec<_> = if names.is_empty() {
+                command::table::all().iter().collect()
+            } else {
+                names
+                    .iter()
+                    .filter_map(|n| {
+                        std::str::from_utf8(n)
+                            .ok()
+                            .and_then(|n| command::table::lookup(&n.to_ascii_lowercase()))
+                    })
+                    .collect()
+            };
+            Frame::Map(
+                specs
+                    .into_iter()
+                    .map(|s| (Frame::bulk(s.name), s.docs_frame()))
+                    .collect(),
+            )
+        }
+        CommandSub::GetKeys(args) => match command::table::get_keys(&args) {
+            Ok(keys) => Frame::Array(keys.into_iter().map(Frame::Bulk).collect()),
+            Err(e) => err(e.to_string()),
+        },
     }
 }

@@ -10,22 +10,15 @@
 
 use bytes::Bytes;
 
-use super::dispatch::{err, keyspace_result, reshape, write_op, Context, Session};
+use super::context::Context;
+use super::prepare::write_op;
+use super::replies::{err, keyspace_result, reshape};
+use super::session::Session;
 use super::route::common_slot;
 use crate::command::{self, Command, ReplyAs};
 use crate::keyspace::{MultiOp, MultiStep, WatchedKey, WriteOp};
 use crate::reply::Reply;
 use crate::resp::Frame;
-
-/// The commands queued since `MULTI`, as the client sent them: like Redis, queuing checks only
-/// that the command exists and its arity; the rest (syntax, values) is checked at `EXEC` and
-/// reported in place.
-#[derive(Debug, Default)]
-pub struct Transaction {
-    pub steps: Vec<Vec<Bytes>>,
-    /// A command failed to queue (syntax, arity): `EXEC` answers `EXECABORT`.
-    pub failed: bool,
-}
 
 /// Where the reply of each queued command comes from at `EXEC`.
 enum Plan {
