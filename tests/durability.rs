@@ -168,7 +168,7 @@ fn failing_sync_fails_the_write() {
         let running = slotraft::node::start(&config, faults.clone())
             .await
             .unwrap();
-        let mut ctx = slotraft::server::dispatch::Context::new(running.registry.clone(), &config);
+        let mut ctx = slotraft::server::context::Context::new(running.registry.clone(), &config);
         ctx.maxclients = 100;
         ctx.leader_wait = Duration::from_millis(600);
         ctx.write_timeout = Duration::from_millis(3000);

@@ -17,7 +17,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::context::Context;
-use super::dispatch::Outcome;
 use super::session::Session;
 use crate::cluster::topology::ClientNetwork;
 use crate::group::Lifecycle;

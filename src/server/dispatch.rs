@@ -13,12 +13,13 @@ use bytes::Bytes;
 
 use super::context::Context;
 use super::info;
+use super::node_commands::command_reply;
 use super::prepare::write_op;
-use super::replies::{err, help};
+use super::replies::err;
 use super::session::{allowed_before_auth, Session, Transaction};
 use crate::command::{Command, CommandError, TimeUnit};
 use crate::keyspace::{ReadOp, TtlKind};
-use crate::resp::Frame;
+use crate::resp::{Frame, Protocol};
 
 pub struct Outcome {
     pub frame: Frame,
@@ -33,14 +34,7 @@ fn reply(frame: Frame) -> Outcome {
     }
 }
 
-
-
-
-
-
 impl Context {
-
-
     pub async fn execute(&self, session: &mut Session, args: Vec<Bytes>) -> Outcome {
         if !session.authenticated
             && !allowed_before_auth(args.first().map(|a| a.as_ref()).unwrap_or_default())
@@ -224,24 +218,4 @@ impl Context {
             },
         }
     }
-
-
-
-
-
-
-
-
-
-
-
 }
-
-
-
-
-
-
-
-
-

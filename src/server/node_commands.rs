@@ -6,14 +6,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::cluster_view;
 use super::context::Context;
 use super::replies::{err, help};
 use super::session::Session;
-use super::cluster_view;
-use crate::command::{ClusterSub, CommandSub};
 use crate::cluster::topology::ClientNetwork;
-use crate::cluster::NodeId;
-use crate::command::{ClientSub, ConfigSub, LibAttr};
+use crate::command::{self, ClientSub, ConfigSub, LibAttr};
+use crate::command::{ClusterSub, CommandSub};
 use crate::group::{Group, GroupError};
 use crate::keyspace::{glob_match, ScanArgs, WriteOp};
 use crate::resp::Frame;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::clients::ClientInfo;
 use super::context::Context;
+use super::info;
 use super::replies::err;
 use crate::cluster::topology::ClientNetwork;
 use crate::keyspace::WatchedKey;
