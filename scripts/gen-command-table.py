@@ -6,7 +6,7 @@ Reads the command names in src/command/table/commands.txt (one a line, lower cas
 a free loopback port, stopped at the end) for their `COMMAND INFO` and `COMMAND DOCS`, and writes:
 
 - src/command/table/generated.rs: the `CommandSpec` values, built with the builders of
-  src/command/spec.rs, each pointing at its hand-written parser `parsers::<ident>` (ident = the
+  src/command/spec.rs, each pointing at its hand-written parser `parser_index::<ident>` (ident = the
   name with `|` and `-` replaced by `_`); formatted with rustfmt.
 - src/command/testdata/redis-7.0.15-command-info-docs.resp: the raw replies, for the
   byte-for-byte test (per name: the name as a bulk string, then `COMMAND INFO name` and
@@ -335,7 +335,7 @@ yield""".split())
 
 
 def ident(name):
-    """The parser's name in `parsers`: `|` and `-` become `_`; a Rust keyword (`move`, `type`)
+    """The parser's name in `parser_index`: `|` and `-` become `_`; a Rust keyword (`move`, `type`)
     is written as a raw identifier (`r#move`)."""
     ident = name.replace("|", "_").replace("-", "_")
     return "r#" + ident if ident in RUST_KEYWORDS else ident
@@ -469,7 +469,7 @@ def emit_spec(name, info, docs, subcommands):
     if text(rname) != name:
         raise Unrepresentable(f"{name}: Redis calls it {text(rname)!r}")
     out = (f"CommandSpec::new({rs_str(name)}, {arity}, {emit_docs(docs, name)}, "
-           f"parsers::{ident(name)})")
+           f"parser_index::{ident(name)})")
     if flags:
         out += ".flags(" + slice_of(
             "Flag::" + mapped(COMMAND_FLAGS, f, "command flag", name) for f in flags) + ")"
@@ -493,9 +493,9 @@ HEADER = """\
 // which rewrites this file and the captures the table tests compare against.
 
 //! The command specs, generated from redis-server {version}'s `COMMAND INFO` and `COMMAND DOCS`
-//! for the commands listed in `{commands_file}`, each with its parser from `parsers`.
+//! for the commands listed in `{commands_file}`, each with its parser from `parser_index`.
 
-use crate::command::parsers;
+use crate::command::parser_index;
 use crate::command::spec::{{{imports}}};
 
 """

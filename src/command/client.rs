@@ -51,19 +51,6 @@ pub struct KillFilter {
 }
 
 impl ClientSub {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ClientSub::SetName(_) => "client|setname",
-            ClientSub::GetName => "client|getname",
-            ClientSub::Id => "client|id",
-            ClientSub::Info => "client|info",
-            ClientSub::List { .. } => "client|list",
-            ClientSub::Kill(_) => "client|kill",
-            ClientSub::Help => "client|help",
-            ClientSub::SetInfo(..) => SETINFO_NAME,
-        }
-    }
-
     pub const HELP: &'static [&'static str] = &[
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GETNAME",

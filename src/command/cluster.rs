@@ -32,20 +32,6 @@ pub enum ClusterSub {
 }
 
 impl ClusterSub {
-    /// The table name of this subcommand.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ClusterSub::Slots => "cluster|slots",
-            ClusterSub::Shards => "cluster|shards",
-            ClusterSub::Nodes => "cluster|nodes",
-            ClusterSub::KeySlot(_) => "cluster|keyslot",
-            ClusterSub::Info => "cluster|info",
-            ClusterSub::MyId => "cluster|myid",
-            ClusterSub::CountKeysInSlot(_) => "cluster|countkeysinslot",
-            ClusterSub::Help => "cluster|help",
-        }
-    }
-
     /// The `CLUSTER HELP` reply lines (each sent as a simple string), worded as in Redis 7.0,
     /// for the subcommands we support.
     pub const HELP: &'static [&'static str] = &[

@@ -19,16 +19,6 @@ pub enum ConfigSub {
 }
 
 impl ConfigSub {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ConfigSub::Get(_) => "config|get",
-            ConfigSub::Set(_) => "config|set",
-            ConfigSub::ResetStat => "config|resetstat",
-            ConfigSub::Rewrite => "config|rewrite",
-            ConfigSub::Help => "config|help",
-        }
-    }
-
     pub const HELP: &'static [&'static str] = &[
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "GET <pattern>",

@@ -8,8 +8,9 @@
 //! error text a client sees: unknown command, then unknown subcommand, then arity (all from the
 //! table), then the command's own parser.
 //!
-//! One file per command family (`connection`, `server`, `cluster`, `string`, `keyspace`) holds
-//! that family's argument types and parsers; `parsers` names each command's parser as the
+//! One file per command family (`connection`, `server`, `cluster`, `strings`, `keys`, `hashes`,
+//! `lists`, `sets`, `sorted_sets`, named as in `keyspace/`) holds
+//! that family's argument types and parsers; `parser_index` names each command's parser as the
 //! generated table refers to it; `table` holds every supported command's metadata (generated
 //! from redis-server 7.0.15 for the names in `table/commands.txt`) and the look-ups. Commands
 //! Redis has and we do not are `CommandError::UnknownCommand`.
@@ -19,19 +20,19 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod error;
-pub mod hash;
-pub mod keyspace;
-pub mod list;
+pub mod hashes;
+pub mod keys;
+pub mod lists;
 pub mod parse;
-mod parsers;
+mod parser_index;
 pub mod scan;
 pub mod server;
-pub mod set;
+pub mod sets;
 pub mod spec;
-pub mod string;
+pub mod strings;
 pub mod table;
 pub mod transaction;
-pub mod zset;
+pub mod sorted_sets;
 
 use bytes::Bytes;
 
@@ -39,11 +40,11 @@ pub use client::{ClientSub, KillFilter, LibAttr};
 pub use cluster::ClusterSub;
 pub use config::ConfigSub;
 pub use error::CommandError;
-pub use keyspace::{ExpireCondition, TimeUnit};
+pub use keys::{ExpireCondition, TimeUnit};
 pub use parse::Parse;
 pub use server::{CommandSub, ListFilter};
 pub use spec::CommandSpec;
-pub use string::{GetExOption, SetArgs, SetCondition, SetExpiry};
+pub use strings::{GetExOption, SetArgs, SetCondition, SetExpiry};
 
 use crate::keyspace::{ReadOp, ScanArgs, WriteOp};
 
@@ -106,7 +107,7 @@ pub enum Command {
     /// `MSET key value [key value …]`.
     MSet(Vec<(Bytes, Bytes)>),
     /// `EXPIRE`/`PEXPIRE key amount [NX|XX|GT|LT]`: a TTL relative to now; the leader turns it
-    /// into an absolute deadline before proposing (see `keyspace::expire_deadline_ms`).
+    /// into an absolute deadline before proposing (see `server::prepare`).
     Expire {
         /// The key.
         key: Bytes,
@@ -208,166 +209,6 @@ impl Command {
         (spec.parser)(&mut parse).map(|cmd| (spec.name, cmd))
     }
 
-    /// The full lower-case name of the command this value represents, as in the table
-    /// (`incrby` also for `INCR`/`DECR`/`DECRBY`, `cluster|slots` for subcommands).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Ping(_) => "ping",
-            Command::Echo(_) => "echo",
-            Command::Hello { .. } => "hello",
-            Command::Quit => "quit",
-            Command::Select(_) => "select",
-            Command::Command(sub) => sub.name(),
-            Command::Info(_) => "info",
-            Command::ReadOnly => "readonly",
-            Command::ReadWrite => "readwrite",
-            Command::Cluster(sub) => sub.name(),
-            Command::Get(_) => "get",
-            Command::Set(_) => "set",
-            Command::Del(_) => "del",
-            Command::Exists(_) => "exists",
-            Command::IncrBy { .. } => "incrby",
-            Command::MGet(_) => "mget",
-            Command::MSet(_) => "mset",
-            Command::Expire {
-                unit: TimeUnit::Seconds,
-                ..
-            } => "expire",
-            Command::Expire {
-                unit: TimeUnit::Milliseconds,
-                ..
-            } => "pexpire",
-            Command::Ttl {
-                unit: TimeUnit::Seconds,
-                ..
-            } => "ttl",
-            Command::Ttl {
-                unit: TimeUnit::Milliseconds,
-                ..
-            } => "pttl",
-            Command::Persist(_) => "persist",
-            Command::DbSize => "dbsize",
-            // Commands sharing an op count under the op's family; `INFO commandstats` counts
-            // by the name the client sent (see `dispatch`).
-            Command::Read(_) => "read",
-            Command::Write(_) | Command::WriteAs(..) => "write",
-            Command::GetEx { .. } => "getex",
-            Command::ExpireAt {
-                unit: TimeUnit::Seconds,
-                ..
-            } => "expireat",
-            Command::ExpireAt { .. } => "pexpireat",
-            Command::Keys(_) => "keys",
-            Command::Scan(_) => "scan",
-            Command::RandomKey => "randomkey",
-            Command::FlushAll => "flushall",
-            Command::Multi => "multi",
-            Command::Exec => "exec",
-            Command::Discard => "discard",
-            Command::Watch(_) => "watch",
-            Command::Unwatch => "unwatch",
-            Command::Auth { .. } => "auth",
-            Command::Client(sub) => sub.name(),
-            Command::Config(sub) => sub.name(),
-            Command::Time => "time",
-            Command::Asking => "asking",
-            Command::Wait => "wait",
-        }
-    }
-
-    /// The keys the command touches, in argument order: what slot routing hashes. Empty for
-    /// commands without keys (`CLUSTER KEYSLOT`'s argument is not a key: it is only hashed).
-    pub fn keys(&self) -> Vec<&Bytes> {
-        match self {
-            Command::Get(key)
-            | Command::Persist(key)
-            | Command::IncrBy { key, .. }
-            | Command::Expire { key, .. }
-            | Command::Ttl { key, .. } => vec![key],
-            Command::Set(args) => vec![&args.key],
-            Command::Del(keys) | Command::Exists(keys) | Command::MGet(keys) => {
-                keys.iter().collect()
-            }
-            Command::MSet(pairs) => pairs.iter().map(|(key, _)| key).collect(),
-            Command::Read(op) => op.keys(),
-            Command::Write(op) | Command::WriteAs(op, _) => op.keys(),
-            Command::GetEx { key, .. } | Command::ExpireAt { key, .. } => vec![key],
-            Command::Watch(keys) => keys.iter().collect(),
-            Command::Keys(_)
-            | Command::Scan(_)
-            | Command::RandomKey
-            | Command::FlushAll
-            | Command::Multi
-            | Command::Exec
-            | Command::Discard
-            | Command::Unwatch
-            | Command::Auth { .. }
-            | Command::Client(_)
-            | Command::Config(_)
-            | Command::Time
-            | Command::Asking
-            | Command::Wait
-            | Command::Ping(_)
-            | Command::Echo(_)
-            | Command::Hello { .. }
-            | Command::Quit
-            | Command::Select(_)
-            | Command::Command(_)
-            | Command::Info(_)
-            | Command::ReadOnly
-            | Command::ReadWrite
-            | Command::Cluster(_)
-            | Command::DbSize => vec![],
-        }
-    }
-
-    /// Whether the command may modify the keyspace, so must go through the Raft log (the
-    /// table's `write` flag).
-    pub fn is_write(&self) -> bool {
-        match self {
-            Command::Set(_)
-            | Command::Del(_)
-            | Command::IncrBy { .. }
-            | Command::MSet(_)
-            | Command::Expire { .. }
-            | Command::Persist(_)
-            | Command::Write(_)
-            | Command::WriteAs(..)
-            | Command::GetEx { .. }
-            | Command::ExpireAt { .. }
-            | Command::FlushAll => true,
-            Command::Read(_)
-            | Command::Keys(_)
-            | Command::Scan(_)
-            | Command::RandomKey
-            | Command::Multi
-            | Command::Exec
-            | Command::Discard
-            | Command::Watch(_)
-            | Command::Unwatch
-            | Command::Auth { .. }
-            | Command::Client(_)
-            | Command::Config(_)
-            | Command::Time
-            | Command::Asking
-            | Command::Wait => false,
-            Command::Ping(_)
-            | Command::Echo(_)
-            | Command::Hello { .. }
-            | Command::Quit
-            | Command::Select(_)
-            | Command::Command(_)
-            | Command::Info(_)
-            | Command::ReadOnly
-            | Command::ReadWrite
-            | Command::Cluster(_)
-            | Command::Get(_)
-            | Command::Exists(_)
-            | Command::MGet(_)
-            | Command::Ttl { .. }
-            | Command::DbSize => false,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -39,19 +39,6 @@ pub enum CommandSub {
 }
 
 impl CommandSub {
-    /// The table name of this form.
-    pub fn name(&self) -> &'static str {
-        match self {
-            CommandSub::All => "command",
-            CommandSub::Count => "command|count",
-            CommandSub::Info(_) => "command|info",
-            CommandSub::Docs(_) => "command|docs",
-            CommandSub::List(_) => "command|list",
-            CommandSub::GetKeys(_) => "command|getkeys",
-            CommandSub::Help => "command|help",
-        }
-    }
-
     /// The `COMMAND HELP` reply lines (each sent as a simple string), as Redis 7.0 words them,
     /// for the forms we support.
     pub const HELP: &'static [&'static str] = &[

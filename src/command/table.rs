@@ -5,7 +5,7 @@
 //! redis-server 7.0.15's `COMMAND INFO` and `COMMAND DOCS` for the names in
 //! `table/commands.txt`, and a test compares the frames we build with replies captured from that
 //! server at the same time (`testdata/redis-7.0.15-command-info-docs.resp`). Adding a command:
-//! its line in `commands.txt`, rerun the script, its parser and its line in `parsers.rs`, its
+//! its line in `commands.txt`, rerun the script, its parser and its line in `parser_index.rs`, its
 //! variant in `Command`.
 
 use bytes::Bytes;

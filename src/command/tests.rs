@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 
-use super::keyspace::expire_deadline_ms;
 use super::*;
 
 fn args(line: &[&str]) -> Vec<Bytes> {
@@ -305,7 +304,10 @@ fn cluster_subcommands() {
     for (line, sub) in cases {
         let command = ok(line);
         assert_eq!(command, Command::Cluster(sub.clone()));
-        assert_eq!(command.name(), format!("cluster|{}", line[1]));
+        assert_eq!(
+            Command::parse_named(&args(line)).unwrap().0,
+            format!("cluster|{}", line[1])
+        );
     }
     fails(&["cluster", "countkeysinslot", "16384"], "ERR Invalid slot");
     fails(&["cluster", "countkeysinslot", "-1"], "ERR Invalid slot");
@@ -540,7 +542,10 @@ fn expire_forms() {
     for (line, expected) in cases {
         assert_eq!(&ok(line), expected, "{line:?}");
     }
-    assert_eq!(ok(&["pexpire", "k", "1"]).name(), "pexpire");
+    assert_eq!(
+        Command::parse_named(&args(&["pexpire", "k", "1"])).unwrap().0,
+        "pexpire"
+    );
 }
 
 #[test]
@@ -570,29 +575,7 @@ fn expire_errors_in_redis_order() {
 }
 
 #[test]
-fn expire_deadlines_add_the_leaders_clock() {
-    let now = 1_700_000_000_000;
-    assert_eq!(
-        expire_deadline_ms(10, TimeUnit::Seconds, now),
-        Ok(now + 10_000)
-    );
-    assert_eq!(
-        expire_deadline_ms(-10, TimeUnit::Milliseconds, now),
-        Ok(now - 10)
-    );
-    // Redis: `EXPIRE k 9223372036854775` passes the unit check, then overflows with the clock.
-    assert_eq!(
-        expire_deadline_ms(9223372036854775, TimeUnit::Seconds, now),
-        Err(CommandError::InvalidExpireTime("expire"))
-    );
-    assert_eq!(
-        expire_deadline_ms(i64::MAX, TimeUnit::Milliseconds, now),
-        Err(CommandError::InvalidExpireTime("pexpire"))
-    );
-}
-
-#[test]
-fn names_keys_and_write_flags() {
+fn names_keys_and_write_flags_come_from_the_table() {
     let cases: &[(&[&str], &str, &[&str], bool)] = &[
         (&["ping"], "ping", &[], false),
         (&["hello"], "hello", &[], false),
@@ -611,18 +594,16 @@ fn names_keys_and_write_flags() {
         (&["dbsize"], "dbsize", &[], false),
     ];
     for (line, name, keys, write) in cases {
-        let command = ok(line);
-        assert_eq!(command.name(), *name);
+        // The name, keys and write flag all come from the one table.
+        let (parsed_name, _) = Command::parse_named(&args(line)).unwrap();
+        assert_eq!(parsed_name, *name);
+        let spec = table::lookup(parsed_name).expect("in the table");
         assert_eq!(
-            command.keys(),
-            args(keys).iter().collect::<Vec<_>>(),
+            table::get_keys(&args(line)).unwrap_or_default(),
+            args(keys),
             "{line:?}"
         );
-        assert_eq!(command.is_write(), *write, "{line:?}");
-        assert!(
-            table::lookup(command.name()).is_some(),
-            "{name} is in the table"
-        );
+        assert_eq!(spec.has_flag(spec::CommandFlag::Write), *write, "{line:?}");
     }
 }
 

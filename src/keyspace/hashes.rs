@@ -5,7 +5,7 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 
 use super::float::{format_human, parse_double};
-use super::scan::{glob_match, ScanArgs};
+use super::scan::{scan_collection, ScanArgs};
 use super::value::{HashValue, Value, ValueType};
 use super::{parse_i64, Keyspace, KeyspaceError};
 use crate::reply::Reply;
@@ -225,34 +225,18 @@ impl Keyspace {
         })
     }
 
-    /// `HSCAN`: the whole hash in one step (cursor 0), as Redis does for small hashes. The
-    /// COUNT hint is allowed to be exceeded; returning everything at once never skips a field.
+    /// `HSCAN` (see `scan_collection`).
     pub(crate) fn read_hscan(
         &self,
         now: u64,
         key: &[u8],
         args: &ScanArgs,
     ) -> Result<Reply, KeyspaceError> {
-        let Some(value) = self.hash(now, key)? else {
-            return Ok(scan_reply(0, vec![]));
-        };
-        if let Err(reply) = args.check() {
-            return Ok(reply);
-        }
-        let items = Some(value)
-            .into_iter()
-            .flatten()
-            .filter(|(f, _)| args.pattern.as_ref().is_none_or(|p| glob_match(p, f)))
-            .flat_map(|(f, v)| [Reply::Bulk(f.clone()), Reply::Bulk(v.clone())])
-            .collect();
-        Ok(scan_reply(0, items))
+        let fields = self.hash(now, key)?.map(|h| {
+            h.iter()
+                .map(|(f, v)| (f, Some(Reply::Bulk(v.clone()))))
+        });
+        Ok(scan_collection(args, fields))
     }
 }
 
-/// The two-element `[cursor, items]` reply of the SCAN family.
-pub(crate) fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
-    Reply::Array(vec![
-        Reply::Bulk(Bytes::from(cursor.to_string())),
-        Reply::Array(items),
-    ])
-}

@@ -24,7 +24,6 @@ mod sorted_sets;
 mod strings;
 mod value;
 mod write_op;
-mod zset;
 
 pub use float::{format_human, format_score, parse_double};
 pub use lists::{End, Pivot};
@@ -38,7 +37,7 @@ pub use value::{Value, ValueType};
 pub use write_op::{
     ExpireCondition, GetExExpiry, MultiOp, SetCondition, SetExpiry, WatchedKey, WriteOp,
 };
-pub use zset::ZSet;
+pub use value::zset::ZSet;
 
 use std::collections::{BTreeMap, BTreeSet};
 

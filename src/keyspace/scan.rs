@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::value::ValueType;
+use crate::reply::Reply;
 
 /// Options of `SCAN` / `HSCAN` / `SSCAN` / `ZSCAN`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,3 +97,32 @@ impl<'de> Deserialize<'de> for ScanKey {
 }
 
 pub use crate::glob::glob_match;
+
+/// The two-element `[cursor, items]` reply of the SCAN family.
+pub(crate) fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
+    Reply::Array(vec![
+        Reply::Bulk(Bytes::from(cursor.to_string())),
+        Reply::Array(items),
+    ])
+}
+
+/// `HSCAN`/`SSCAN`/`ZSCAN`: the whole collection in one step (cursor 0), as Redis does for small
+/// collections. The COUNT hint is allowed to be exceeded; returning everything at once never
+/// skips an element. `members` (`None`: no such key) yields each member with what follows it
+/// in the reply: a hash field's value, a member's score, or nothing (`SSCAN`).
+pub(crate) fn scan_collection<'a>(
+    args: &ScanArgs,
+    members: Option<impl Iterator<Item = (&'a Bytes, Option<Reply>)>>,
+) -> Reply {
+    let Some(members) = members else {
+        return scan_reply(0, vec![]);
+    };
+    if let Err(reply) = args.check() {
+        return reply;
+    }
+    let items = members
+        .filter(|(m, _)| args.pattern.as_ref().is_none_or(|p| glob_match(p, m)))
+        .flat_map(|(m, then)| std::iter::once(Reply::Bulk(m.clone())).chain(then))
+        .collect();
+    scan_reply(0, items)
+}

@@ -6,8 +6,7 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::hashes::scan_reply;
-use super::scan::{glob_match, ScanArgs};
+use super::scan::{glob_match, scan_collection, ScanArgs};
 use super::value::{SetValue, Value, ValueType};
 use super::{Keyspace, KeyspaceError};
 use crate::reply::Reply;
@@ -271,25 +270,14 @@ impl Keyspace {
         ))
     }
 
-    /// `SSCAN`: the whole set in one step (cursor 0); see `read_hscan`.
+    /// `SSCAN` (see `scan_collection`).
     pub(crate) fn read_sscan(
         &self,
         now: u64,
         key: &[u8],
         args: &ScanArgs,
     ) -> Result<Reply, KeyspaceError> {
-        let Some(value) = self.set(now, key)? else {
-            return Ok(scan_reply(0, vec![]));
-        };
-        if let Err(reply) = args.check() {
-            return Ok(reply);
-        }
-        let items = Some(value)
-            .into_iter()
-            .flatten()
-            .filter(|m| args.pattern.as_ref().is_none_or(|p| glob_match(p, m)))
-            .map(|m| Reply::Bulk(m.clone()))
-            .collect();
-        Ok(scan_reply(0, items))
+        let members = self.set(now, key)?.map(|s| s.iter().map(|m| (m, None)));
+        Ok(scan_collection(args, members))
     }
 }

@@ -7,11 +7,10 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::float::format_score;
-use super::hashes::scan_reply;
-use super::scan::{glob_match, ScanArgs};
+use super::scan::{glob_match, scan_collection, ScanArgs};
 use super::sets::SetAlgebra;
 use super::value::{Value, ValueType};
-use super::zset::ZSet;
+use super::value::zset::ZSet;
 use super::{Keyspace, KeyspaceError};
 use crate::reply::Reply;
 
@@ -637,25 +636,17 @@ impl Keyspace {
         Ok(pairs_reply(z.iter(), with_scores))
     }
 
-    /// `ZSCAN`: the whole sorted set in one step (cursor 0); see `read_hscan`.
+    /// `ZSCAN` (see `scan_collection`).
     pub(crate) fn read_zscan(
         &self,
         now: u64,
         key: &[u8],
         args: &ScanArgs,
     ) -> Result<Reply, KeyspaceError> {
-        let Some(value) = self.zset(now, key)? else {
-            return Ok(scan_reply(0, vec![]));
-        };
-        if let Err(reply) = args.check() {
-            return Ok(reply);
-        }
-        let items = Some(value)
-            .into_iter()
-            .flat_map(|z| z.iter())
-            .filter(|(m, _)| args.pattern.as_ref().is_none_or(|p| glob_match(p, m)))
-            .flat_map(|(m, s)| [Reply::Bulk(m.clone()), Reply::Bulk(format_score(s).into())])
-            .collect();
-        Ok(scan_reply(0, items))
+        let members = self.zset(now, key)?.map(|z| {
+            z.iter()
+                .map(|(m, s)| (m, Some(Reply::Bulk(format_score(s).into()))))
+        });
+        Ok(scan_collection(args, members))
     }
 }

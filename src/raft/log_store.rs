@@ -56,10 +56,6 @@ impl LogStore {
         })
     }
 
-    pub fn group(&self) -> GroupId {
-        self.group
-    }
-
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
         match self.tree.get(key).map_err(sled_err)? {
             Some(bytes) => Ok(Some(decode(&bytes)?)),
@@ -81,11 +77,6 @@ impl LogStore {
             }
             None => Ok(None),
         }
-    }
-
-    /// Whether any entry or vote was ever written (the group has been bootstrapped or joined).
-    pub fn is_empty(&self) -> io::Result<bool> {
-        Ok(self.tree.is_empty())
     }
 }
 

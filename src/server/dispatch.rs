@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::context::Context;
 use super::info;
 use super::node_commands::command_reply;
-use super::prepare::write_op;
+use super::prepare::{prepare, Prepared};
 use super::replies::err;
 use super::session::{allowed_before_auth, Session, Transaction};
 use crate::command::{Command, CommandError, TimeUnit};
@@ -212,8 +212,10 @@ impl Context {
             }
             Command::Read(op) => self.read(session, op).await,
 
-            other => match write_op(other, now) {
-                Ok((op, how)) => self.write(op, how, now, resp3, session.network).await,
+            other => match prepare(other, now) {
+                Ok(Prepared::Write(op, how)) => self.write(op, how, now, resp3, session.network).await,
+                // Every command that is not a keyspace write has its arm above.
+                Ok(Prepared::Local(cmd)) => err(format!("ERR internal error: no handler for {cmd:?}")),
                 Err(frame) => frame,
             },
         }

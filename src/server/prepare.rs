@@ -10,12 +10,22 @@ use crate::command::{
 use crate::keyspace::{self, WriteOp};
 use crate::resp::Frame;
 
+/// What preparing a command gave.
+pub(super) enum Prepared {
+    /// A keyspace write: its log op, and how its reply is reshaped.
+    Write(WriteOp, Option<ReplyAs>),
+    /// Not a keyspace write: it runs on this node as it is.
+    Local(Command),
+}
+
 /// The log op of a keyspace write command, with everything time-dependent made absolute by
-/// the leader's clock (ARCHITECTURE.md rule 3), and how its reply is reshaped.
-pub(super) fn write_op(cmd: Command, now: u64) -> Result<(WriteOp, Option<ReplyAs>), Frame> {
+/// the leader's clock (ARCHITECTURE.md rule 3), and how its reply is reshaped; `Err` is the
+/// reply for a value that is invalid on the leader's clock (an expire time that overflows).
+/// This match is the one list of which commands are keyspace writes.
+pub(super) fn prepare(cmd: Command, now: u64) -> Result<Prepared, Frame> {
     let op = match cmd {
         Command::Write(op) => op,
-        Command::WriteAs(op, how) => return Ok((op, Some(how))),
+        Command::WriteAs(op, how) => return Ok(Prepared::Write(op, Some(how))),
         Command::Set(args) => set_op(args, now)?,
         Command::Del(keys) => WriteOp::Del { keys },
         Command::IncrBy { key, delta } => WriteOp::IncrBy { key, delta },
@@ -73,9 +83,9 @@ pub(super) fn write_op(cmd: Command, now: u64) -> Result<(WriteOp, Option<ReplyA
             };
             WriteOp::GetEx { key, expiry }
         }
-        other => unreachable!("{} is not a keyspace write", other.name()),
+        other => return Ok(Prepared::Local(other)),
     };
-    Ok((op, None))
+    Ok(Prepared::Write(op, None))
 }
 
 /// Redis's EXPIRE/PEXPIRE(AT) arithmetic: `None` on overflow ("invalid expire time").
@@ -128,4 +138,55 @@ pub(super) fn set_op(args: SetArgs, now: u64) -> Result<WriteOp, Frame> {
         expiry,
         get: args.get,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys routing hashes (the prepared op's) are the keys Redis's `COMMAND GETKEYS`
+    /// names, for every kind of keyspace write.
+    #[test]
+    fn routed_keys_of_writes_agree_with_getkeys() {
+        for line in [
+            &["set", "a", "v", "GET"][..],
+            &["del", "a", "b"],
+            &["incr", "a"],
+            &["decrby", "a", "3"],
+            &["mset", "a", "1", "b", "2"],
+            &["pexpire", "a", "5", "GT"],
+            &["expireat", "a", "5"],
+            &["persist", "a"],
+            &["getex", "a", "EX", "5"],
+            &["setnx", "a", "v"],
+            &["hset", "h", "f", "v"],
+            &["rpush", "l", "x"],
+            &["sadd", "s", "m"],
+            &["zadd", "z", "1", "m"],
+            &["rename", "a", "b"],
+        ] {
+            let args: Vec<bytes::Bytes> = line.iter().map(|a| bytes::Bytes::from(a.to_string())).collect();
+            let cmd = Command::parse(&args).unwrap();
+            let Ok(Prepared::Write(op, _)) = prepare(cmd, 1_700_000_000_000) else {
+                panic!("{line:?} is a keyspace write");
+            };
+            let routed: Vec<bytes::Bytes> = op.keys().into_iter().cloned().collect();
+            assert_eq!(routed, crate::command::table::get_keys(&args).unwrap(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn expire_deadlines_add_the_leaders_clock() {
+        let now = 1_700_000_000_000u64;
+        let at = |amount, unit, absolute| absolute_deadline(amount, unit, absolute, now);
+        assert_eq!(at(10, TimeUnit::Seconds, false), Some(now + 10_000));
+        assert_eq!(at(-10, TimeUnit::Milliseconds, false), Some(now - 10));
+        assert_eq!(at(5, TimeUnit::Seconds, true), Some(5_000));
+        // A deadline before the epoch deletes the key, as one in the past does.
+        assert_eq!(at(-5, TimeUnit::Seconds, true), Some(0));
+        // Redis: `EXPIRE k 9223372036854775` passes the unit check, then overflows with the clock.
+        assert_eq!(at(9223372036854775, TimeUnit::Seconds, false), None);
+        assert_eq!(at(i64::MAX, TimeUnit::Milliseconds, false), None);
+        assert_eq!(at(i64::MAX, TimeUnit::Seconds, true), None);
+    }
 }

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::context::Context;
-use super::prepare::write_op;
+use super::prepare::{prepare, Prepared};
 use super::replies::{err, keyspace_result, reshape};
 use super::route::common_slot;
 use super::session::Session;
@@ -125,18 +125,17 @@ impl Context {
             if let Some(op) = read {
                 plan.push(Plan::Logged(ops.len(), None));
                 ops.push(MultiStep::Read(op));
-            } else if cmd.is_write() && !matches!(cmd, Command::FlushAll) {
-                match write_op(cmd, now) {
-                    Ok((op, how)) => {
+            } else {
+                match prepare(cmd, now) {
+                    Ok(Prepared::Write(op, how)) => {
                         plan.push(Plan::Logged(ops.len(), how));
                         ops.push(MultiStep::Write(op));
                     }
+                    Ok(Prepared::Local(cmd)) => plan.push(Plan::Local(cmd)),
                     // A write that is invalid for the leader's clock: Redis reports such
                     // errors in place, inside the EXEC reply.
                     Err(frame) => plan.push(Plan::Failed(frame)),
                 }
-            } else {
-                plan.push(Plan::Local(cmd));
             }
         }
         let mut logged: Vec<Reply> = Vec::new();

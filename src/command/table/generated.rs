@@ -4,9 +4,9 @@
 // which rewrites this file and the captures the table tests compare against.
 
 //! The command specs, generated from redis-server 7.0.15's `COMMAND INFO` and `COMMAND DOCS`
-//! for the commands listed in `commands.txt`, each with its parser from `parsers`.
+//! for the commands listed in `commands.txt`, each with its parser from `parser_index`.
 
-use crate::command::parsers;
+use crate::command::parser_index;
 use crate::command::spec::{
     AclCategory as Acl, Arg, ArgKind, BeginSearch, CommandDocs, CommandFlag as Flag,
     CommandGroup as Group, CommandSpec, DocFlag, FindKeys, KeySpec, KeySpecFlag as Key,
@@ -173,7 +173,7 @@ const PING: CommandSpec =
         -1,
         CommandDocs::new("Ping the server", "1.0.0", Group::Connection, "O(1)")
             .arguments(&[Arg::new("message", ArgKind::String).optional()]),
-        parsers::ping,
+        parser_index::ping,
     )
     .flags(&[Flag::Fast])
     .acl(&[Acl::Fast, Acl::Connection])
@@ -185,7 +185,7 @@ const ECHO: CommandSpec = CommandSpec::new(
     2,
     CommandDocs::new("Echo the given string", "1.0.0", Group::Connection, "O(1)")
         .arguments(&[Arg::new("message", ArgKind::String)]),
-    parsers::echo,
+    parser_index::echo,
 )
 .flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
 .acl(&[Acl::Fast, Acl::Connection]);
@@ -216,7 +216,7 @@ const HELLO: CommandSpec = CommandSpec::new(
                     .optional(),
             ])],
         ),
-    parsers::hello,
+    parser_index::hello,
 )
 .flags(&[
     Flag::Noscript,
@@ -246,7 +246,7 @@ const AUTH: CommandSpec = CommandSpec::new(
             .optional(),
         Arg::new("password", ArgKind::String),
     ]),
-    parsers::auth,
+    parser_index::auth,
 )
 .flags(&[
     Flag::Noscript,
@@ -263,7 +263,7 @@ const QUIT: CommandSpec = CommandSpec::new(
     "quit",
     -1,
     CommandDocs::new("Close the connection", "1.0.0", Group::Connection, "O(1)"),
-    parsers::quit,
+    parser_index::quit,
 )
 .flags(&[
     Flag::Noscript,
@@ -287,7 +287,7 @@ const SELECT: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::new("index", ArgKind::Integer)]),
-    parsers::select,
+    parser_index::select,
 )
 .flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
 .acl(&[Acl::Fast, Acl::Connection]);
@@ -303,7 +303,7 @@ const READONLY: CommandSpec = CommandSpec::new(
         Group::Cluster,
         "O(1)",
     ),
-    parsers::readonly,
+    parser_index::readonly,
 )
 .flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
 .acl(&[Acl::Fast, Acl::Connection]);
@@ -319,7 +319,7 @@ const READWRITE: CommandSpec = CommandSpec::new(
         Group::Cluster,
         "O(1)",
     ),
-    parsers::readwrite,
+    parser_index::readwrite,
 )
 .flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
 .acl(&[Acl::Fast, Acl::Connection]);
@@ -334,7 +334,7 @@ const ASKING: CommandSpec = CommandSpec::new(
         Group::Cluster,
         "O(1)",
     ),
-    parsers::asking,
+    parser_index::asking,
 )
 .flags(&[Flag::Fast])
 .acl(&[Acl::Fast, Acl::Connection]);
@@ -350,7 +350,7 @@ const CLIENT_SETNAME: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::new("connection-name", ArgKind::String)]),
-    parsers::client_setname,
+    parser_index::client_setname,
 )
 .flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -365,7 +365,7 @@ const CLIENT_GETNAME: CommandSpec = CommandSpec::new(
         Group::Connection,
         "O(1)",
     ),
-    parsers::client_getname,
+    parser_index::client_getname,
 )
 .flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -380,7 +380,7 @@ const CLIENT_ID: CommandSpec = CommandSpec::new(
         Group::Connection,
         "O(1)",
     ),
-    parsers::client_id,
+    parser_index::client_id,
 )
 .flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -396,7 +396,7 @@ const CLIENT_INFO: CommandSpec = CommandSpec::new(
         Group::Connection,
         "O(1)",
     ),
-    parsers::client_info,
+    parser_index::client_info,
 )
 .flags(&[Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection])
@@ -445,7 +445,7 @@ const CLIENT_LIST: CommandSpec = CommandSpec::new(
             .optional()
             .members(&[Arg::new("client-id", ArgKind::Integer).multiple()]),
     ]),
-    parsers::client_list,
+    parser_index::client_list,
 )
 .flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous, Acl::Connection])
@@ -505,7 +505,7 @@ const CLIENT_KILL: CommandSpec = CommandSpec::new(
                 .optional(),
         ]),
     ])]),
-    parsers::client_kill,
+    parser_index::client_kill,
 )
 .flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous, Acl::Connection]);
@@ -521,7 +521,7 @@ const CLIENT_HELP: CommandSpec = CommandSpec::new(
         Group::Connection,
         "O(1)",
     ),
-    parsers::client_help,
+    parser_index::client_help,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -536,7 +536,7 @@ const CLIENT: CommandSpec = CommandSpec::new(
         Group::Connection,
         "Depends on subcommand.",
     ),
-    parsers::client,
+    parser_index::client,
 )
 .acl(&[Acl::Slow])
 .subcommands(&[
@@ -559,7 +559,7 @@ const COMMAND_COUNT: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::command_count,
+    parser_index::command_count,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -579,7 +579,7 @@ const COMMAND_DOCS: CommandSpec = CommandSpec::new(
     .arguments(&[Arg::new("command-name", ArgKind::String)
         .optional()
         .multiple()]),
-    parsers::command_docs,
+    parser_index::command_docs,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection])
@@ -605,7 +605,7 @@ const COMMAND_INFO: CommandSpec = CommandSpec::new(
     .arguments(&[Arg::new("command-name", ArgKind::String)
         .optional()
         .multiple()]),
-    parsers::command_info,
+    parser_index::command_info,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection])
@@ -630,7 +630,7 @@ const COMMAND_LIST: CommandSpec = CommandSpec::new(
             Arg::new("category", ArgKind::String).token("ACLCAT"),
             Arg::new("pattern", ArgKind::Pattern).token("PATTERN"),
         ])]),
-    parsers::command_list,
+    parser_index::command_list,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection])
@@ -647,7 +647,7 @@ const COMMAND_GETKEYS: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of arguments to the \
         command",
     ),
-    parsers::command_getkeys,
+    parser_index::command_getkeys,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -663,7 +663,7 @@ const COMMAND_HELP: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::command_help,
+    parser_index::command_help,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection]);
@@ -679,7 +679,7 @@ const COMMAND: CommandSpec = CommandSpec::new(
         "O(N) where N is the total number of Redis \
         commands",
     ),
-    parsers::command,
+    parser_index::command,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Connection])
@@ -709,7 +709,7 @@ const INFO: CommandSpec = CommandSpec::new(
         arguments.",
     )])
     .arguments(&[Arg::new("section", ArgKind::String).optional().multiple()]),
-    parsers::info,
+    parser_index::info,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow, Acl::Dangerous])
@@ -730,7 +730,7 @@ const DBSIZE: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::dbsize,
+    parser_index::dbsize,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Fast])
@@ -755,7 +755,7 @@ const CONFIG_GET: CommandSpec = CommandSpec::new(
     .arguments(&[Arg::new("parameter", ArgKind::Block)
         .multiple()
         .members(&[Arg::new("parameter", ArgKind::String)])]),
-    parsers::config_get,
+    parser_index::config_get,
 )
 .flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
@@ -782,7 +782,7 @@ const CONFIG_SET: CommandSpec = CommandSpec::new(
             Arg::new("parameter", ArgKind::String),
             Arg::new("value", ArgKind::String),
         ])]),
-    parsers::config_set,
+    parser_index::config_set,
 )
 .flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous])
@@ -798,7 +798,7 @@ const CONFIG_RESETSTAT: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::config_resetstat,
+    parser_index::config_resetstat,
 )
 .flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
@@ -814,7 +814,7 @@ const CONFIG_REWRITE: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::config_rewrite,
+    parser_index::config_rewrite,
 )
 .flags(&[Flag::Admin, Flag::Noscript, Flag::Loading, Flag::Stale])
 .acl(&[Acl::Admin, Acl::Slow, Acl::Dangerous]);
@@ -830,7 +830,7 @@ const CONFIG_HELP: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::config_help,
+    parser_index::config_help,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow]);
@@ -845,7 +845,7 @@ const CONFIG: CommandSpec = CommandSpec::new(
         Group::Server,
         "Depends on subcommand.",
     ),
-    parsers::config,
+    parser_index::config,
 )
 .acl(&[Acl::Slow])
 .subcommands(&[
@@ -866,7 +866,7 @@ const TIME: CommandSpec = CommandSpec::new(
         Group::Server,
         "O(1)",
     ),
-    parsers::time,
+    parser_index::time,
 )
 .flags(&[Flag::Loading, Flag::Stale, Flag::Fast])
 .acl(&[Acl::Fast])
@@ -891,7 +891,7 @@ const FLUSHALL: CommandSpec = CommandSpec::new(
         Arg::pure_token("async", "ASYNC").since("4.0.0"),
         Arg::pure_token("sync", "SYNC").since("6.2.0"),
     ])]),
-    parsers::flushall,
+    parser_index::flushall,
 )
 .flags(&[Flag::Write])
 .acl(&[Acl::Keyspace, Acl::Write, Acl::Slow, Acl::Dangerous])
@@ -916,7 +916,7 @@ const FLUSHDB: CommandSpec = CommandSpec::new(
         Arg::pure_token("async", "ASYNC").since("4.0.0"),
         Arg::pure_token("sync", "SYNC").since("6.2.0"),
     ])]),
-    parsers::flushdb,
+    parser_index::flushdb,
 )
 .flags(&[Flag::Write])
 .acl(&[Acl::Keyspace, Acl::Write, Acl::Slow, Acl::Dangerous])
@@ -938,7 +938,7 @@ const WAIT: CommandSpec = CommandSpec::new(
         Arg::new("numreplicas", ArgKind::Integer),
         Arg::new("timeout", ArgKind::Integer),
     ]),
-    parsers::wait,
+    parser_index::wait,
 )
 .flags(&[Flag::Noscript])
 .acl(&[Acl::Slow, Acl::Connection])
@@ -951,7 +951,7 @@ const SYNC: CommandSpec = CommandSpec::new(
     CommandDocs::of_group(Group::Server)
         .summary("Internal command used for replication")
         .since("1.0.0"),
-    parsers::sync,
+    parser_index::sync,
 )
 .flags(&[
     Flag::Admin,
@@ -972,7 +972,7 @@ const PSYNC: CommandSpec = CommandSpec::new(
             Arg::new("replicationid", ArgKind::String),
             Arg::new("offset", ArgKind::Integer),
         ]),
-    parsers::psync,
+    parser_index::psync,
 )
 .flags(&[
     Flag::Admin,
@@ -1036,7 +1036,7 @@ const MIGRATE: CommandSpec = CommandSpec::new(
             .optional()
             .multiple(),
     ]),
-    parsers::migrate,
+    parser_index::migrate,
 )
 .flags(&[Flag::Write, Flag::MovableKeys])
 .keys(
@@ -1073,7 +1073,7 @@ const MOVE: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("db", ArgKind::Integer)]),
-    parsers::r#move,
+    parser_index::r#move,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -1104,7 +1104,7 @@ const SWAPDB: CommandSpec = CommandSpec::new(
         Arg::new("index1", ArgKind::Integer),
         Arg::new("index2", ArgKind::Integer),
     ]),
-    parsers::swapdb,
+    parser_index::swapdb,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .acl(&[Acl::Keyspace, Acl::Write, Acl::Fast, Acl::Dangerous]);
@@ -1127,7 +1127,7 @@ const CLUSTER_SLOTS: CommandSpec = CommandSpec::new(
         ("4.0.0", "Added node IDs."),
         ("7.0.0", "Added additional networking metadata field."),
     ]),
-    parsers::cluster_slots,
+    parser_index::cluster_slots,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow])
@@ -1144,7 +1144,7 @@ const CLUSTER_SHARDS: CommandSpec = CommandSpec::new(
         "O(N) where N is the total number of cluster \
         nodes",
     ),
-    parsers::cluster_shards,
+    parser_index::cluster_shards,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow])
@@ -1161,7 +1161,7 @@ const CLUSTER_NODES: CommandSpec = CommandSpec::new(
         "O(N) where N is the total number of Cluster \
         nodes",
     ),
-    parsers::cluster_nodes,
+    parser_index::cluster_nodes,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow])
@@ -1178,7 +1178,7 @@ const CLUSTER_KEYSLOT: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of bytes in the key",
     )
     .arguments(&[Arg::new("key", ArgKind::String)]),
-    parsers::cluster_keyslot,
+    parser_index::cluster_keyslot,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow]);
@@ -1193,7 +1193,7 @@ const CLUSTER_INFO: CommandSpec = CommandSpec::new(
         Group::Cluster,
         "O(1)",
     ),
-    parsers::cluster_info,
+    parser_index::cluster_info,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow])
@@ -1204,7 +1204,7 @@ const CLUSTER_MYID: CommandSpec = CommandSpec::new(
     "cluster|myid",
     2,
     CommandDocs::new("Return the node id", "3.0.0", Group::Cluster, "O(1)"),
-    parsers::cluster_myid,
+    parser_index::cluster_myid,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow]);
@@ -1221,7 +1221,7 @@ const CLUSTER_COUNTKEYSINSLOT: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::new("slot", ArgKind::Integer)]),
-    parsers::cluster_countkeysinslot,
+    parser_index::cluster_countkeysinslot,
 )
 .flags(&[Flag::Stale])
 .acl(&[Acl::Slow]);
@@ -1237,7 +1237,7 @@ const CLUSTER_HELP: CommandSpec = CommandSpec::new(
         Group::Cluster,
         "O(1)",
     ),
-    parsers::cluster_help,
+    parser_index::cluster_help,
 )
 .flags(&[Flag::Loading, Flag::Stale])
 .acl(&[Acl::Slow]);
@@ -1252,7 +1252,7 @@ const CLUSTER: CommandSpec = CommandSpec::new(
         Group::Cluster,
         "Depends on subcommand.",
     ),
-    parsers::cluster,
+    parser_index::cluster,
 )
 .acl(&[Acl::Slow])
 .subcommands(&[
@@ -1276,7 +1276,7 @@ const MULTI: CommandSpec = CommandSpec::new(
         Group::Transactions,
         "O(1)",
     ),
-    parsers::multi,
+    parser_index::multi,
 )
 .flags(&[
     Flag::Noscript,
@@ -1297,7 +1297,7 @@ const EXEC: CommandSpec = CommandSpec::new(
         Group::Transactions,
         "Depends on commands in the transaction",
     ),
-    parsers::exec,
+    parser_index::exec,
 )
 .flags(&[
     Flag::Noscript,
@@ -1317,7 +1317,7 @@ const DISCARD: CommandSpec = CommandSpec::new(
         Group::Transactions,
         "O(N), when N is the number of queued commands",
     ),
-    parsers::discard,
+    parser_index::discard,
 )
 .flags(&[
     Flag::Noscript,
@@ -1340,7 +1340,7 @@ const WATCH: CommandSpec = CommandSpec::new(
         "O(1) for every key.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::watch,
+    parser_index::watch,
 )
 .flags(&[
     Flag::Noscript,
@@ -1362,7 +1362,7 @@ const UNWATCH: CommandSpec = CommandSpec::new(
         Group::Transactions,
         "O(1)",
     ),
-    parsers::unwatch,
+    parser_index::unwatch,
 )
 .flags(&[
     Flag::Noscript,
@@ -1379,7 +1379,7 @@ const GET: CommandSpec = CommandSpec::new(
     2,
     CommandDocs::new("Get the value of a key", "1.0.0", Group::String, "O(1)")
         .arguments(&[Arg::key("key", 0)]),
-    parsers::get,
+    parser_index::get,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -1429,7 +1429,7 @@ const SET: CommandSpec = CommandSpec::new(
             Arg::pure_token("keepttl", "KEEPTTL").since("6.0.0"),
         ]),
     ]),
-    parsers::set,
+    parser_index::set,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -1467,7 +1467,7 @@ const GETEX: CommandSpec = CommandSpec::new(
             Arg::pure_token("persist", "PERSIST"),
         ]),
     ]),
-    parsers::getex,
+    parser_index::getex,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -1492,7 +1492,7 @@ const GETDEL: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::getdel,
+    parser_index::getdel,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -1523,7 +1523,7 @@ const GETSET: CommandSpec = CommandSpec::new(
     .deprecated_since("6.2.0")
     .replaced_by("`SET` with the `!GET` argument")
     .arguments(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)]),
-    parsers::getset,
+    parser_index::getset,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -1551,7 +1551,7 @@ const SETNX: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)]),
-    parsers::setnx,
+    parser_index::setnx,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ow, Key::Insert], 1, 0, 1)])
@@ -1572,7 +1572,7 @@ const SETEX: CommandSpec = CommandSpec::new(
         Arg::new("seconds", ArgKind::Integer),
         Arg::new("value", ArgKind::String),
     ]),
-    parsers::setex,
+    parser_index::setex,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1)])
@@ -1594,7 +1594,7 @@ const PSETEX: CommandSpec = CommandSpec::new(
         Arg::new("milliseconds", ArgKind::Integer),
         Arg::new("value", ArgKind::String),
     ]),
-    parsers::psetex,
+    parser_index::psetex,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ow, Key::Update], 1, 0, 1)])
@@ -1611,7 +1611,7 @@ const MGET: CommandSpec = CommandSpec::new(
         "O(N) where N is the number of keys to retrieve.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::mget,
+    parser_index::mget,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(
@@ -1636,7 +1636,7 @@ const MSET: CommandSpec = CommandSpec::new(
     .arguments(&[Arg::new("key_value", ArgKind::Block)
         .multiple()
         .members(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)])]),
-    parsers::mset,
+    parser_index::mset,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -1665,7 +1665,7 @@ const MSETNX: CommandSpec = CommandSpec::new(
     .arguments(&[Arg::new("key_value", ArgKind::Block)
         .multiple()
         .members(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)])]),
-    parsers::msetnx,
+    parser_index::msetnx,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -1693,7 +1693,7 @@ const APPEND: CommandSpec = CommandSpec::new(
         reallocation.",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("value", ArgKind::String)]),
-    parsers::append,
+    parser_index::append,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -1710,7 +1710,7 @@ const STRLEN: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::strlen,
+    parser_index::strlen,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -1736,7 +1736,7 @@ const GETRANGE: CommandSpec = CommandSpec::new(
         Arg::new("start", ArgKind::Integer),
         Arg::new("end", ArgKind::Integer),
     ]),
-    parsers::getrange,
+    parser_index::getrange,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -1762,7 +1762,7 @@ const SETRANGE: CommandSpec = CommandSpec::new(
         Arg::new("offset", ArgKind::Integer),
         Arg::new("value", ArgKind::String),
     ]),
-    parsers::setrange,
+    parser_index::setrange,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -1779,7 +1779,7 @@ const INCR: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::incr,
+    parser_index::incr,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -1807,7 +1807,7 @@ const INCRBY: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("increment", ArgKind::Integer)]),
-    parsers::incrby,
+    parser_index::incrby,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -1834,7 +1834,7 @@ const DECR: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::decr,
+    parser_index::decr,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -1862,7 +1862,7 @@ const DECRBY: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("decrement", ArgKind::Integer)]),
-    parsers::decrby,
+    parser_index::decrby,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -1890,7 +1890,7 @@ const INCRBYFLOAT: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("increment", ArgKind::Double)]),
-    parsers::incrbyfloat,
+    parser_index::incrbyfloat,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -1923,7 +1923,7 @@ const DEL: CommandSpec = CommandSpec::new(
         is O(1).",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::del,
+    parser_index::del,
 )
 .flags(&[Flag::Write])
 .keys(
@@ -1951,7 +1951,7 @@ const UNLINK: CommandSpec = CommandSpec::new(
         deleted objects where composed of.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::unlink,
+    parser_index::unlink,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -1975,7 +1975,7 @@ const EXISTS: CommandSpec = CommandSpec::new(
     )
     .history(&[("3.0.3", "Accepts multiple `key` arguments.")])
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::exists,
+    parser_index::exists,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, -1, 1, &[KeySpec::range(&[Key::Ro], 1, -1, 1)])
@@ -1995,7 +1995,7 @@ const TOUCH: CommandSpec = CommandSpec::new(
         touched.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::touch,
+    parser_index::touch,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, -1, 1, &[KeySpec::range(&[Key::Ro], 1, -1, 1)])
@@ -2013,7 +2013,7 @@ const TYPE: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::r#type,
+    parser_index::r#type,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -2025,7 +2025,7 @@ const RENAME: CommandSpec = CommandSpec::new(
     3,
     CommandDocs::new("Rename a key", "1.0.0", Group::Generic, "O(1)")
         .arguments(&[Arg::key("key", 0), Arg::key("newkey", 1)]),
-    parsers::rename,
+    parser_index::rename,
 )
 .flags(&[Flag::Write])
 .keys(
@@ -2055,7 +2055,7 @@ const RENAMENX: CommandSpec = CommandSpec::new(
         source and destination names are the same.",
     )])
     .arguments(&[Arg::key("key", 0), Arg::key("newkey", 1)]),
-    parsers::renamenx,
+    parser_index::renamenx,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -2088,7 +2088,7 @@ const COPY: CommandSpec = CommandSpec::new(
             .optional(),
         Arg::pure_token("replace", "REPLACE").optional(),
     ]),
-    parsers::copy,
+    parser_index::copy,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -2126,7 +2126,7 @@ const EXPIRE: CommandSpec = CommandSpec::new(
                 Arg::pure_token("lt", "LT"),
             ]),
     ]),
-    parsers::expire,
+    parser_index::expire,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2156,7 +2156,7 @@ const PEXPIRE: CommandSpec = CommandSpec::new(
                 Arg::pure_token("lt", "LT"),
             ]),
     ]),
-    parsers::pexpire,
+    parser_index::pexpire,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2186,7 +2186,7 @@ const EXPIREAT: CommandSpec = CommandSpec::new(
                 Arg::pure_token("lt", "LT"),
             ]),
     ]),
-    parsers::expireat,
+    parser_index::expireat,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2217,7 +2217,7 @@ const PEXPIREAT: CommandSpec = CommandSpec::new(
                 Arg::pure_token("lt", "LT"),
             ]),
     ]),
-    parsers::pexpireat,
+    parser_index::pexpireat,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2235,7 +2235,7 @@ const TTL: CommandSpec = CommandSpec::new(
     )
     .history(&[("2.8.0", "Added the -2 reply.")])
     .arguments(&[Arg::key("key", 0)]),
-    parsers::ttl,
+    parser_index::ttl,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2254,7 +2254,7 @@ const PTTL: CommandSpec = CommandSpec::new(
     )
     .history(&[("2.8.0", "Added the -2 reply.")])
     .arguments(&[Arg::key("key", 0)]),
-    parsers::pttl,
+    parser_index::pttl,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2272,7 +2272,7 @@ const EXPIRETIME: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::expiretime,
+    parser_index::expiretime,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2290,7 +2290,7 @@ const PEXPIRETIME: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::pexpiretime,
+    parser_index::pexpiretime,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2307,7 +2307,7 @@ const PERSIST: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::persist,
+    parser_index::persist,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2340,7 +2340,7 @@ const SCAN: CommandSpec = CommandSpec::new(
             .since("6.0.0")
             .optional(),
     ]),
-    parsers::scan,
+    parser_index::scan,
 )
 .flags(&[Flag::Readonly])
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Slow])
@@ -2356,7 +2356,7 @@ const RANDOMKEY: CommandSpec = CommandSpec::new(
         Group::Generic,
         "O(1)",
     ),
-    parsers::randomkey,
+    parser_index::randomkey,
 )
 .flags(&[Flag::Readonly])
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Slow])
@@ -2376,7 +2376,7 @@ const KEYS: CommandSpec = CommandSpec::new(
         have limited length.",
     )
     .arguments(&[Arg::new("pattern", ArgKind::Pattern)]),
-    parsers::keys,
+    parser_index::keys,
 )
 .flags(&[Flag::Readonly])
 .acl(&[Acl::Keyspace, Acl::Read, Acl::Slow, Acl::Dangerous])
@@ -2404,7 +2404,7 @@ const HSET: CommandSpec = CommandSpec::new(
                 Arg::new("value", ArgKind::String),
             ]),
     ]),
-    parsers::hset,
+    parser_index::hset,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2421,7 +2421,7 @@ const HGET: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("field", ArgKind::String)]),
-    parsers::hget,
+    parser_index::hget,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2442,7 +2442,7 @@ const HMGET: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("field", ArgKind::String).multiple(),
     ]),
-    parsers::hmget,
+    parser_index::hmget,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2470,7 +2470,7 @@ const HMSET: CommandSpec = CommandSpec::new(
                 Arg::new("value", ArgKind::String),
             ]),
     ]),
-    parsers::hmset,
+    parser_index::hmset,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -2492,7 +2492,7 @@ const HDEL: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("field", ArgKind::String).multiple(),
     ]),
-    parsers::hdel,
+    parser_index::hdel,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -2509,7 +2509,7 @@ const HEXISTS: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("field", ArgKind::String)]),
-    parsers::hexists,
+    parser_index::hexists,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -2526,7 +2526,7 @@ const HGETALL: CommandSpec = CommandSpec::new(
         "O(N) where N is the size of the hash.",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::hgetall,
+    parser_index::hgetall,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2544,7 +2544,7 @@ const HKEYS: CommandSpec = CommandSpec::new(
         "O(N) where N is the size of the hash.",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::hkeys,
+    parser_index::hkeys,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2562,7 +2562,7 @@ const HVALS: CommandSpec = CommandSpec::new(
         "O(N) where N is the size of the hash.",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::hvals,
+    parser_index::hvals,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2580,7 +2580,7 @@ const HLEN: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::hlen,
+    parser_index::hlen,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -2602,7 +2602,7 @@ const HINCRBY: CommandSpec = CommandSpec::new(
         Arg::new("field", ArgKind::String),
         Arg::new("increment", ArgKind::Integer),
     ]),
-    parsers::hincrby,
+    parser_index::hincrby,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -2634,7 +2634,7 @@ const HINCRBYFLOAT: CommandSpec = CommandSpec::new(
         Arg::new("field", ArgKind::String),
         Arg::new("increment", ArgKind::Double),
     ]),
-    parsers::hincrbyfloat,
+    parser_index::hincrbyfloat,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -2666,7 +2666,7 @@ const HSETNX: CommandSpec = CommandSpec::new(
         Arg::new("field", ArgKind::String),
         Arg::new("value", ArgKind::String),
     ]),
-    parsers::hsetnx,
+    parser_index::hsetnx,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -2683,7 +2683,7 @@ const HSTRLEN: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("field", ArgKind::String)]),
-    parsers::hstrlen,
+    parser_index::hstrlen,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -2713,7 +2713,7 @@ const HSCAN: CommandSpec = CommandSpec::new(
             .token("COUNT")
             .optional(),
     ]),
-    parsers::hscan,
+    parser_index::hscan,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2737,7 +2737,7 @@ const HRANDFIELD: CommandSpec = CommandSpec::new(
             Arg::pure_token("withvalues", "WITHVALUES").optional(),
         ]),
     ]),
-    parsers::hrandfield,
+    parser_index::hrandfield,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2761,7 +2761,7 @@ const LPUSH: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("element", ArgKind::String).multiple(),
     ]),
-    parsers::lpush,
+    parser_index::lpush,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -2784,7 +2784,7 @@ const RPUSH: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("element", ArgKind::String).multiple(),
     ]),
-    parsers::rpush,
+    parser_index::rpush,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -2808,7 +2808,7 @@ const LPUSHX: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("element", ArgKind::String).multiple(),
     ]),
-    parsers::lpushx,
+    parser_index::lpushx,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -2832,7 +2832,7 @@ const RPUSHX: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("element", ArgKind::String).multiple(),
     ]),
-    parsers::rpushx,
+    parser_index::rpushx,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -2855,7 +2855,7 @@ const LPOP: CommandSpec = CommandSpec::new(
             .since("6.2.0")
             .optional(),
     ]),
-    parsers::lpop,
+    parser_index::lpop,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -2888,7 +2888,7 @@ const RPOP: CommandSpec = CommandSpec::new(
             .since("6.2.0")
             .optional(),
     ]),
-    parsers::rpop,
+    parser_index::rpop,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -2922,7 +2922,7 @@ const LRANGE: CommandSpec = CommandSpec::new(
         Arg::new("start", ArgKind::Integer),
         Arg::new("stop", ArgKind::Integer),
     ]),
-    parsers::lrange,
+    parser_index::lrange,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2942,7 +2942,7 @@ const LINDEX: CommandSpec = CommandSpec::new(
         of the list O(1).",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("index", ArgKind::Integer)]),
-    parsers::lindex,
+    parser_index::lindex,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -2954,7 +2954,7 @@ const LLEN: CommandSpec = CommandSpec::new(
     2,
     CommandDocs::new("Get the length of a list", "1.0.0", Group::List, "O(1)")
         .arguments(&[Arg::key("key", 0)]),
-    parsers::llen,
+    parser_index::llen,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -2978,7 +2978,7 @@ const LSET: CommandSpec = CommandSpec::new(
         Arg::new("index", ArgKind::Integer),
         Arg::new("element", ArgKind::String),
     ]),
-    parsers::lset,
+    parser_index::lset,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -3009,7 +3009,7 @@ const LINSERT: CommandSpec = CommandSpec::new(
         Arg::new("pivot", ArgKind::String),
         Arg::new("element", ArgKind::String),
     ]),
-    parsers::linsert,
+    parser_index::linsert,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -3031,7 +3031,7 @@ const LREM: CommandSpec = CommandSpec::new(
         Arg::new("count", ArgKind::Integer),
         Arg::new("element", ArgKind::String),
     ]),
-    parsers::lrem,
+    parser_index::lrem,
 )
 .flags(&[Flag::Write])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -3053,7 +3053,7 @@ const LTRIM: CommandSpec = CommandSpec::new(
         Arg::new("start", ArgKind::Integer),
         Arg::new("stop", ArgKind::Integer),
     ]),
-    parsers::ltrim,
+    parser_index::ltrim,
 )
 .flags(&[Flag::Write])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -3082,7 +3082,7 @@ const LPOS: CommandSpec = CommandSpec::new(
             .optional(),
         Arg::new("len", ArgKind::Integer).token("MAXLEN").optional(),
     ]),
-    parsers::lpos,
+    parser_index::lpos,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3111,7 +3111,7 @@ const LMOVE: CommandSpec = CommandSpec::new(
             Arg::pure_token("right", "RIGHT"),
         ]),
     ]),
-    parsers::lmove,
+    parser_index::lmove,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -3140,7 +3140,7 @@ const RPOPLPUSH: CommandSpec = CommandSpec::new(
     .deprecated_since("6.2.0")
     .replaced_by("`LMOVE` with the `RIGHT` and `LEFT` arguments")
     .arguments(&[Arg::key("source", 0), Arg::key("destination", 1)]),
-    parsers::rpoplpush,
+    parser_index::rpoplpush,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -3176,7 +3176,7 @@ const LMPOP: CommandSpec = CommandSpec::new(
             .token("COUNT")
             .optional(),
     ]),
-    parsers::lmpop,
+    parser_index::lmpop,
 )
 .flags(&[Flag::Write, Flag::MovableKeys])
 .keys(
@@ -3212,7 +3212,7 @@ const SADD: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("member", ArgKind::String).multiple(),
     ]),
-    parsers::sadd,
+    parser_index::sadd,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Insert], 1, 0, 1)])
@@ -3234,7 +3234,7 @@ const SREM: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("member", ArgKind::String).multiple(),
     ]),
-    parsers::srem,
+    parser_index::srem,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -3251,7 +3251,7 @@ const SMEMBERS: CommandSpec = CommandSpec::new(
         "O(N) where N is the set cardinality.",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::smembers,
+    parser_index::smembers,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3269,7 +3269,7 @@ const SISMEMBER: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
-    parsers::sismember,
+    parser_index::sismember,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -3291,7 +3291,7 @@ const SMISMEMBER: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("member", ArgKind::String).multiple(),
     ]),
-    parsers::smismember,
+    parser_index::smismember,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3308,7 +3308,7 @@ const SCARD: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::scard,
+    parser_index::scard,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -3333,7 +3333,7 @@ const SPOP: CommandSpec = CommandSpec::new(
             .since("3.2.0")
             .optional(),
     ]),
-    parsers::spop,
+    parser_index::spop,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -3369,7 +3369,7 @@ const SRANDMEMBER: CommandSpec = CommandSpec::new(
             .since("2.6.0")
             .optional(),
     ]),
-    parsers::srandmember,
+    parser_index::srandmember,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3391,7 +3391,7 @@ const SMOVE: CommandSpec = CommandSpec::new(
         Arg::key("destination", 1),
         Arg::new("member", ArgKind::String),
     ]),
-    parsers::smove,
+    parser_index::smove,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -3417,7 +3417,7 @@ const SINTER: CommandSpec = CommandSpec::new(
         the smallest set and M is the number of sets.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::sinter,
+    parser_index::sinter,
 )
 .flags(&[Flag::Readonly])
 .keys(
@@ -3441,7 +3441,7 @@ const SUNION: CommandSpec = CommandSpec::new(
         all given sets.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::sunion,
+    parser_index::sunion,
 )
 .flags(&[Flag::Readonly])
 .keys(
@@ -3465,7 +3465,7 @@ const SDIFF: CommandSpec = CommandSpec::new(
         all given sets.",
     )
     .arguments(&[Arg::key("key", 0).multiple()]),
-    parsers::sdiff,
+    parser_index::sdiff,
 )
 .flags(&[Flag::Readonly])
 .keys(
@@ -3490,7 +3490,7 @@ const SINTERSTORE: CommandSpec = CommandSpec::new(
         the smallest set and M is the number of sets.",
     )
     .arguments(&[Arg::key("destination", 0), Arg::key("key", 1).multiple()]),
-    parsers::sinterstore,
+    parser_index::sinterstore,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -3517,7 +3517,7 @@ const SUNIONSTORE: CommandSpec = CommandSpec::new(
         all given sets.",
     )
     .arguments(&[Arg::key("destination", 0), Arg::key("key", 1).multiple()]),
-    parsers::sunionstore,
+    parser_index::sunionstore,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -3544,7 +3544,7 @@ const SDIFFSTORE: CommandSpec = CommandSpec::new(
         all given sets.",
     )
     .arguments(&[Arg::key("destination", 0), Arg::key("key", 1).multiple()]),
-    parsers::sdiffstore,
+    parser_index::sdiffstore,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -3577,7 +3577,7 @@ const SINTERCARD: CommandSpec = CommandSpec::new(
             .token("LIMIT")
             .optional(),
     ]),
-    parsers::sintercard,
+    parser_index::sintercard,
 )
 .flags(&[Flag::Readonly, Flag::MovableKeys])
 .keys(
@@ -3619,7 +3619,7 @@ const SSCAN: CommandSpec = CommandSpec::new(
             .token("COUNT")
             .optional(),
     ]),
-    parsers::sscan,
+    parser_index::sscan,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3664,7 +3664,7 @@ const ZADD: CommandSpec = CommandSpec::new(
                 Arg::new("member", ArgKind::String),
             ]),
     ]),
-    parsers::zadd,
+    parser_index::zadd,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Update], 1, 0, 1)])
@@ -3686,7 +3686,7 @@ const ZINCRBY: CommandSpec = CommandSpec::new(
         Arg::new("increment", ArgKind::Integer),
         Arg::new("member", ArgKind::String),
     ]),
-    parsers::zincrby,
+    parser_index::zincrby,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::Fast])
 .keys(
@@ -3719,7 +3719,7 @@ const ZREM: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("member", ArgKind::String).multiple(),
     ]),
-    parsers::zrem,
+    parser_index::zrem,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -3737,7 +3737,7 @@ const ZSCORE: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
-    parsers::zscore,
+    parser_index::zscore,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3759,7 +3759,7 @@ const ZMSCORE: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("member", ArgKind::String).multiple(),
     ]),
-    parsers::zmscore,
+    parser_index::zmscore,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3776,7 +3776,7 @@ const ZCARD: CommandSpec = CommandSpec::new(
         "O(1)",
     )
     .arguments(&[Arg::key("key", 0)]),
-    parsers::zcard,
+    parser_index::zcard,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro], 1, 0, 1)])
@@ -3799,7 +3799,7 @@ const ZCOUNT: CommandSpec = CommandSpec::new(
         Arg::new("min", ArgKind::Double),
         Arg::new("max", ArgKind::Double),
     ]),
-    parsers::zcount,
+    parser_index::zcount,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3822,7 +3822,7 @@ const ZLEXCOUNT: CommandSpec = CommandSpec::new(
         Arg::new("min", ArgKind::String),
         Arg::new("max", ArgKind::String),
     ]),
-    parsers::zlexcount,
+    parser_index::zlexcount,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3839,7 +3839,7 @@ const ZRANK: CommandSpec = CommandSpec::new(
         "O(log(N))",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
-    parsers::zrank,
+    parser_index::zrank,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3857,7 +3857,7 @@ const ZREVRANK: CommandSpec = CommandSpec::new(
         "O(log(N))",
     )
     .arguments(&[Arg::key("key", 0), Arg::new("member", ArgKind::String)]),
-    parsers::zrevrank,
+    parser_index::zrevrank,
 )
 .flags(&[Flag::Readonly, Flag::Fast])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3902,7 +3902,7 @@ const ZRANGE: CommandSpec = CommandSpec::new(
             ]),
         Arg::pure_token("withscores", "WITHSCORES").optional(),
     ]),
-    parsers::zrange,
+    parser_index::zrange,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3930,7 +3930,7 @@ const ZREVRANGE: CommandSpec = CommandSpec::new(
         Arg::new("stop", ArgKind::Integer),
         Arg::pure_token("withscores", "WITHSCORES").optional(),
     ]),
-    parsers::zrevrange,
+    parser_index::zrevrange,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -3970,7 +3970,7 @@ const ZRANGEBYSCORE: CommandSpec = CommandSpec::new(
                 Arg::new("count", ArgKind::Integer),
             ]),
     ]),
-    parsers::zrangebyscore,
+    parser_index::zrangebyscore,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -4008,7 +4008,7 @@ const ZREVRANGEBYSCORE: CommandSpec = CommandSpec::new(
                 Arg::new("count", ArgKind::Integer),
             ]),
     ]),
-    parsers::zrevrangebyscore,
+    parser_index::zrevrangebyscore,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -4044,7 +4044,7 @@ const ZRANGEBYLEX: CommandSpec = CommandSpec::new(
                 Arg::new("count", ArgKind::Integer),
             ]),
     ]),
-    parsers::zrangebylex,
+    parser_index::zrangebylex,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -4081,7 +4081,7 @@ const ZREVRANGEBYLEX: CommandSpec = CommandSpec::new(
                 Arg::new("count", ArgKind::Integer),
             ]),
     ]),
-    parsers::zrevrangebylex,
+    parser_index::zrevrangebylex,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -4118,7 +4118,7 @@ const ZRANGESTORE: CommandSpec = CommandSpec::new(
                 Arg::new("count", ArgKind::Integer),
             ]),
     ]),
-    parsers::zrangestore,
+    parser_index::zrangestore,
 )
 .flags(&[Flag::Write, Flag::Denyoom])
 .keys(
@@ -4150,7 +4150,7 @@ const ZREMRANGEBYRANK: CommandSpec = CommandSpec::new(
         Arg::new("start", ArgKind::Integer),
         Arg::new("stop", ArgKind::Integer),
     ]),
-    parsers::zremrangebyrank,
+    parser_index::zremrangebyrank,
 )
 .flags(&[Flag::Write])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -4174,7 +4174,7 @@ const ZREMRANGEBYSCORE: CommandSpec = CommandSpec::new(
         Arg::new("min", ArgKind::Double),
         Arg::new("max", ArgKind::Double),
     ]),
-    parsers::zremrangebyscore,
+    parser_index::zremrangebyscore,
 )
 .flags(&[Flag::Write])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -4198,7 +4198,7 @@ const ZREMRANGEBYLEX: CommandSpec = CommandSpec::new(
         Arg::new("min", ArgKind::String),
         Arg::new("max", ArgKind::String),
     ]),
-    parsers::zremrangebylex,
+    parser_index::zremrangebylex,
 )
 .flags(&[Flag::Write])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Rw, Key::Delete], 1, 0, 1)])
@@ -4221,7 +4221,7 @@ const ZPOPMIN: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("count", ArgKind::Integer).optional(),
     ]),
-    parsers::zpopmin,
+    parser_index::zpopmin,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -4254,7 +4254,7 @@ const ZPOPMAX: CommandSpec = CommandSpec::new(
         Arg::key("key", 0),
         Arg::new("count", ArgKind::Integer).optional(),
     ]),
-    parsers::zpopmax,
+    parser_index::zpopmax,
 )
 .flags(&[Flag::Write, Flag::Fast])
 .keys(
@@ -4288,7 +4288,7 @@ const ZRANDMEMBER: CommandSpec = CommandSpec::new(
             Arg::pure_token("withscores", "WITHSCORES").optional(),
         ]),
     ]),
-    parsers::zrandmember,
+    parser_index::zrandmember,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -4319,7 +4319,7 @@ const ZSCAN: CommandSpec = CommandSpec::new(
             .token("COUNT")
             .optional(),
     ]),
-    parsers::zscan,
+    parser_index::zscan,
 )
 .flags(&[Flag::Readonly])
 .keys(1, 1, 1, &[KeySpec::range(&[Key::Ro, Key::Access], 1, 0, 1)])
@@ -4356,7 +4356,7 @@ const ZUNIONSTORE: CommandSpec = CommandSpec::new(
                 Arg::pure_token("max", "MAX"),
             ]),
     ]),
-    parsers::zunionstore,
+    parser_index::zunionstore,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::MovableKeys])
 .keys(
@@ -4409,7 +4409,7 @@ const ZINTERSTORE: CommandSpec = CommandSpec::new(
                 Arg::pure_token("max", "MAX"),
             ]),
     ]),
-    parsers::zinterstore,
+    parser_index::zinterstore,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::MovableKeys])
 .keys(
@@ -4450,7 +4450,7 @@ const ZDIFFSTORE: CommandSpec = CommandSpec::new(
         Arg::new("numkeys", ArgKind::Integer),
         Arg::key("key", 1).multiple(),
     ]),
-    parsers::zdiffstore,
+    parser_index::zdiffstore,
 )
 .flags(&[Flag::Write, Flag::Denyoom, Flag::MovableKeys])
 .keys(
@@ -4501,7 +4501,7 @@ const ZUNION: CommandSpec = CommandSpec::new(
             ]),
         Arg::pure_token("withscores", "WITHSCORES").optional(),
     ]),
-    parsers::zunion,
+    parser_index::zunion,
 )
 .flags(&[Flag::Readonly, Flag::MovableKeys])
 .keys(
@@ -4550,7 +4550,7 @@ const ZINTER: CommandSpec = CommandSpec::new(
             ]),
         Arg::pure_token("withscores", "WITHSCORES").optional(),
     ]),
-    parsers::zinter,
+    parser_index::zinter,
 )
 .flags(&[Flag::Readonly, Flag::MovableKeys])
 .keys(
@@ -4587,7 +4587,7 @@ const ZDIFF: CommandSpec = CommandSpec::new(
         Arg::key("key", 0).multiple(),
         Arg::pure_token("withscores", "WITHSCORES").optional(),
     ]),
-    parsers::zdiff,
+    parser_index::zdiff,
 )
 .flags(&[Flag::Readonly, Flag::MovableKeys])
 .keys(
@@ -4629,7 +4629,7 @@ const ZMPOP: CommandSpec = CommandSpec::new(
             .token("COUNT")
             .optional(),
     ]),
-    parsers::zmpop,
+    parser_index::zmpop,
 )
 .flags(&[Flag::Write, Flag::MovableKeys])
 .keys(

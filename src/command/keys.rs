@@ -66,7 +66,7 @@ pub(crate) fn parse_pexpire(p: &mut Parse<'_>) -> Result<Command, CommandError> 
 
 /// `EXPIRE key amount [NX|XX|GT|LT …]`, checked in Redis' order: the options first (unknown
 /// option, then incompatible ones), then the amount (integer, then not overflowing once in
-/// milliseconds). Adding the clock is the leader's job: `expire_deadline_ms`.
+/// milliseconds). Adding the clock is the leader's job (`server::prepare`).
 fn expire(p: &mut Parse<'_>, unit: TimeUnit) -> Result<Command, CommandError> {
     let (key, amount, condition) = expire_args(p, unit)?;
     Ok(Command::Expire {
@@ -139,21 +139,6 @@ fn expire_args(
     Ok((key, amount, condition))
 }
 
-fn expire_name(unit: TimeUnit) -> &'static str {
-    match unit {
-        TimeUnit::Seconds => "expire",
-        TimeUnit::Milliseconds => "pexpire",
-    }
-}
-
-/// The absolute deadline (Unix milliseconds) of `EXPIRE`/`PEXPIRE amount` given the leader's
-/// clock, with Redis' overflow rule: a deadline past `i64::MAX` is an invalid expire time. A
-/// deadline in the past is valid: the key is then deleted.
-pub fn expire_deadline_ms(amount: i64, unit: TimeUnit, now_ms: i64) -> Result<i64, CommandError> {
-    unit.to_millis(amount)
-        .and_then(|millis| millis.checked_add(now_ms))
-        .ok_or(CommandError::InvalidExpireTime(expire_name(unit)))
-}
 
 pub(crate) fn parse_ttl(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     ttl(p, TimeUnit::Seconds)

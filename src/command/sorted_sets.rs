@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use super::list::mpop_count;
+use super::lists::mpop_count;
 use super::parse::{parse_int, Parse};
 use super::scan::parse_scan_args;
 use super::{Command, CommandError};
@@ -343,7 +343,7 @@ pub(crate) fn parse_zpopmax(p: &mut Parse<'_>) -> Result<Command, CommandError> 
 
 /// `ZMPOP numkeys key [key …] MIN|MAX [COUNT count]`.
 pub(crate) fn parse_zmpop(p: &mut Parse<'_>) -> Result<Command, CommandError> {
-    let keys = super::list::numkeys(p, CommandError::Syntax)?;
+    let keys = super::lists::numkeys(p, CommandError::Syntax)?;
     let max = match p.next_option().as_deref() {
         Some("MIN") => false,
         Some("MAX") => true,

@@ -1,7 +1,9 @@
-//! The stored value types. Collections keep a deterministic element order (insertion order
+//! The stored value types (`Value`; the sorted set's two indexes are `zset::ZSet`). Collections keep a deterministic element order (insertion order
 //! with `swap_remove`, or score order), never a randomly seeded hash order: operations that
 //! pick elements (`SPOP`) or copy collections (`SINTERSTORE`) must give the same result on
 //! every replica and after a snapshot round trip.
+
+pub mod zset;
 
 use std::collections::VecDeque;
 
@@ -9,7 +11,7 @@ use bytes::Bytes;
 use indexmap::{IndexMap, IndexSet};
 use serde::{Deserialize, Serialize};
 
-use super::zset::ZSet;
+use zset::ZSet;
 
 /// Fixed-seed hasher for collections: hash order does not matter (iteration follows insertion),
 /// but a fixed seed keeps snapshots byte-identical across replicas.

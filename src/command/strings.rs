@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 
-use super::keyspace::TimeUnit;
+use super::keys::TimeUnit;
 use super::parse::{parse_int, Parse};
 use super::{Command, CommandError, ReplyAs};
 use crate::keyspace::{ReadOp, SetCondition as WSetCondition, SetExpiry as WSetExpiry, WriteOp};

@@ -1,7 +1,7 @@
 //! Set commands: `SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP SRANDMEMBER SMOVE SINTER
 //! SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SINTERCARD SSCAN`.
 
-use super::list::numkeys;
+use super::lists::numkeys;
 use super::parse::{parse_int, Parse};
 use super::scan::parse_scan_args;
 use super::{Command, CommandError};
