@@ -139,7 +139,6 @@ fn expire_args(
     Ok((key, amount, condition))
 }
 
-
 pub(crate) fn parse_ttl(p: &mut Parse<'_>) -> Result<Command, CommandError> {
     ttl(p, TimeUnit::Seconds)
 }

@@ -28,11 +28,11 @@ mod parser_index;
 pub mod scan;
 pub mod server;
 pub mod sets;
+pub mod sorted_sets;
 pub mod spec;
 pub mod strings;
 pub mod table;
 pub mod transaction;
-pub mod sorted_sets;
 
 use bytes::Bytes;
 
@@ -208,7 +208,6 @@ impl Command {
         let mut parse = Parse::new(spec.name, args.get(depth..).unwrap_or_default());
         (spec.parser)(&mut parse).map(|cmd| (spec.name, cmd))
     }
-
 }
 
 #[cfg(test)]

@@ -543,7 +543,9 @@ fn expire_forms() {
         assert_eq!(&ok(line), expected, "{line:?}");
     }
     assert_eq!(
-        Command::parse_named(&args(&["pexpire", "k", "1"])).unwrap().0,
+        Command::parse_named(&args(&["pexpire", "k", "1"]))
+            .unwrap()
+            .0,
         "pexpire"
     );
 }

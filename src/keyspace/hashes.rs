@@ -232,11 +232,9 @@ impl Keyspace {
         key: &[u8],
         args: &ScanArgs,
     ) -> Result<Reply, KeyspaceError> {
-        let fields = self.hash(now, key)?.map(|h| {
-            h.iter()
-                .map(|(f, v)| (f, Some(Reply::Bulk(v.clone()))))
-        });
+        let fields = self
+            .hash(now, key)?
+            .map(|h| h.iter().map(|(f, v)| (f, Some(Reply::Bulk(v.clone())))));
         Ok(scan_collection(args, fields))
     }
 }
-

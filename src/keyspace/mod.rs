@@ -33,11 +33,11 @@ pub use sets::SetAlgebra;
 pub use sorted_sets::{
     Aggregate, LexBound, ScoreBound, ZAddCondition, ZAddFlags, ZRange, ZRangeBy, ZStoreArgs,
 };
+pub use value::zset::ZSet;
 pub use value::{Value, ValueType};
 pub use write_op::{
     ExpireCondition, GetExExpiry, MultiOp, SetCondition, SetExpiry, WatchedKey, WriteOp,
 };
-pub use value::zset::ZSet;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -6,7 +6,7 @@ use rand::seq::index::sample;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::scan::{glob_match, scan_collection, ScanArgs};
+use super::scan::{scan_collection, ScanArgs};
 use super::value::{SetValue, Value, ValueType};
 use super::{Keyspace, KeyspaceError};
 use crate::reply::Reply;

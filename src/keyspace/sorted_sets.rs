@@ -7,10 +7,10 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::float::format_score;
-use super::scan::{glob_match, scan_collection, ScanArgs};
+use super::scan::{scan_collection, ScanArgs};
 use super::sets::SetAlgebra;
-use super::value::{Value, ValueType};
 use super::value::zset::ZSet;
+use super::value::{Value, ValueType};
 use super::{Keyspace, KeyspaceError};
 use crate::reply::Reply;
 

@@ -41,7 +41,6 @@ fn sled_err(e: sled::Error) -> io::Error {
 /// The log of one group; cheap to clone (sled trees are shared handles).
 #[derive(Clone)]
 pub struct LogStore {
-    group: GroupId,
     tree: sled::Tree,
     flusher: FlusherHandle,
 }
@@ -49,11 +48,7 @@ pub struct LogStore {
 impl LogStore {
     pub fn open(db: &sled::Db, group: GroupId, flusher: FlusherHandle) -> io::Result<Self> {
         let tree = db.open_tree(format!("group-{group}")).map_err(sled_err)?;
-        Ok(Self {
-            group,
-            tree,
-            flusher,
-        })
+        Ok(Self { tree, flusher })
     }
 
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {

@@ -213,9 +213,13 @@ impl Context {
             Command::Read(op) => self.read(session, op).await,
 
             other => match prepare(other, now) {
-                Ok(Prepared::Write(op, how)) => self.write(op, how, now, resp3, session.network).await,
+                Ok(Prepared::Write(op, how)) => {
+                    self.write(op, how, now, resp3, session.network).await
+                }
                 // Every command that is not a keyspace write has its arm above.
-                Ok(Prepared::Local(cmd)) => err(format!("ERR internal error: no handler for {cmd:?}")),
+                Ok(Prepared::Local(cmd)) => {
+                    err(format!("ERR internal error: no handler for {cmd:?}"))
+                }
                 Err(frame) => frame,
             },
         }

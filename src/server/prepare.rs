@@ -165,13 +165,20 @@ mod tests {
             &["zadd", "z", "1", "m"],
             &["rename", "a", "b"],
         ] {
-            let args: Vec<bytes::Bytes> = line.iter().map(|a| bytes::Bytes::from(a.to_string())).collect();
+            let args: Vec<bytes::Bytes> = line
+                .iter()
+                .map(|a| bytes::Bytes::from(a.to_string()))
+                .collect();
             let cmd = Command::parse(&args).unwrap();
             let Ok(Prepared::Write(op, _)) = prepare(cmd, 1_700_000_000_000) else {
                 panic!("{line:?} is a keyspace write");
             };
             let routed: Vec<bytes::Bytes> = op.keys().into_iter().cloned().collect();
-            assert_eq!(routed, crate::command::table::get_keys(&args).unwrap(), "{line:?}");
+            assert_eq!(
+                routed,
+                crate::command::table::get_keys(&args).unwrap(),
+                "{line:?}"
+            );
         }
     }
 
