@@ -585,7 +585,7 @@ fn names_keys_and_write_flags_come_from_the_table() {
         (&["cluster", "keyslot", "k"], "cluster|keyslot", &[], false),
         (&["get", "k"], "get", &["k"], false),
         (&["set", "k", "v"], "set", &["k"], true),
-        (&["incr", "k"], "incrby", &["k"], true),
+        (&["incr", "k"], "incr", &["k"], true),
         (&["del", "a", "b"], "del", &["a", "b"], true),
         (&["exists", "a", "b"], "exists", &["a", "b"], false),
         (&["mget", "a", "b"], "mget", &["a", "b"], false),
