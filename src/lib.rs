@@ -20,4 +20,7 @@ pub mod reply;
 pub mod resp;
 pub mod server;
 pub mod shutdown;
-pub mod torture;
+
+/// What a server built with the test-only `unsafe-ack` feature prints at start, so that the
+/// torture suite can tell it is running the deliberately broken build.
+pub const UNSAFE_MARKER: &str = "UNSAFE-ACK BUILD";

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     eprintln!(
         "{}: this server acknowledges writes before they commit and WILL LOSE DATA; \
          it exists only to prove that the torture suite catches lost writes",
-        slotraft::torture::cluster::UNSAFE_MARKER
+        slotraft::UNSAFE_MARKER
     );
     let config = match Config::from_args(Args::parse()) {
         Ok(c) => c,

@@ -12,12 +12,11 @@ use anyhow::{bail, Context};
 
 use super::client::{Client, Outcome};
 use super::network::Network;
-use crate::proto::admin::admin_client::AdminClient;
-use crate::proto::admin::{SnapshotRequest, StatusRequest, TransferLeaderRequest};
-use crate::resp::Frame;
-
-/// The line an `unsafe-ack` server logs at startup; the harness looks for it to label a run.
-pub const UNSAFE_MARKER: &str = "UNSAFE-ACK BUILD";
+use slotraft::proto::admin::admin_client::AdminClient;
+use slotraft::proto::admin::{SnapshotRequest, StatusRequest, TransferLeaderRequest};
+use slotraft::resp::Frame;
+// The line an `unsafe-ack` server logs at startup; the harness looks for it to label a run.
+use slotraft::UNSAFE_MARKER;
 
 /// Server settings the torture runs care about.
 #[derive(Debug, Clone)]

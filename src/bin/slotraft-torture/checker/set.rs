@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::torture::history::{Call, History, Output, Status};
+use crate::history::{Call, History, Output, Status};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct SetVerdict {
@@ -111,7 +111,7 @@ pub fn check(history: &History) -> Vec<SetVerdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::torture::history::Op;
+    use crate::history::Op;
 
     fn op(id: u64, call: Call, status: Status, output: Option<Output>) -> Op {
         Op {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::torture::history::{Call, History, Output, Status};
+use crate::history::{Call, History, Output, Status};
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ListVerdict {
@@ -259,7 +259,7 @@ fn sorted(it: impl Iterator<Item = u64>) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::torture::history::Op;
+    use crate::history::Op;
 
     struct Rows(Vec<Op>);
     impl Rows {

@@ -8,17 +8,43 @@
 //!
 //! Exit status: 0 when every check passed, 1 on any anomaly (with `--expect-lost-writes`: 0
 //! only when lost acknowledged writes were found — for the unsafe build), 2 on usage errors.
+//!
+//! The suite: Jepsen-style fault injection against real `slotraft-server` processes,
+//! with checkers that decide whether anything acknowledged was lost and whether reads were
+//! linearizable. A binary of its own: nothing here is compiled into the server library.
+//!
+//! - [`history`]: operations (invoke/complete, ok/fail/info) and nemesis events; JSON lines;
+//! - [`checker`]: pure verdicts from a history (register linearizability, set, list-append);
+//! - [`client`]: a cluster client that follows `-MOVED` and classifies outcomes honestly;
+//! - [`workload`]: what the clients do, and the final reads;
+//! - [`network`]: one network namespace per node, partitions with nftables;
+//! - [`cluster`]: the server processes (kill, pause, restart, leaders, transfers, snapshots);
+//! - [`nemesis`]: the fault schedule;
+//! - [`runner`]: one run end to end, fault families, the report.
+//!
+//! The suite must be able to fail: the checkers are unit-tested with histories that are not
+//! linearizable or lose writes, and CI runs it against a server built with the test-only
+//! `unsafe-ack` feature, which must be reported as losing acknowledged writes.
+
+mod checker;
+mod client;
+mod cluster;
+mod history;
+mod nemesis;
+mod network;
+mod runner;
+mod workload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use slotraft::torture::cluster::ServerSettings;
-use slotraft::torture::nemesis::{Fault, Schedule};
-use slotraft::torture::network::NetMode;
-use slotraft::torture::runner::{self, Family, RunOptions, RunSummary};
-use slotraft::torture::workload::{Load, Workload};
+use crate::cluster::ServerSettings;
+use crate::nemesis::{Fault, Schedule};
+use crate::network::NetMode;
+use crate::runner::{self, Family, RunOptions, RunSummary};
+use crate::workload::{Load, Workload};
 
 #[derive(Parser)]
 #[command(

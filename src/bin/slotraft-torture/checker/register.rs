@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use crate::torture::history::{Call, History, Op, Output, Status};
+use crate::history::{Call, History, Op, Output, Status};
 
 /// A register operation as the model sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,7 +326,7 @@ fn not_linearizable(entries: &[Entry<'_>], deepest: (usize, usize)) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::torture::history::NemesisEvent;
+    use crate::history::NemesisEvent;
 
     /// Builds a history from `(client, call, invoke, complete, status, output)` rows.
     fn history(rows: Vec<(u64, Call, u64, u64, Status, Option<Output>)>) -> History {

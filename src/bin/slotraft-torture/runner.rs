@@ -18,7 +18,7 @@ use super::history::{History, Status};
 use super::nemesis::{self, Fault, Schedule};
 use super::network::{NetMode, Network};
 use super::workload::{self, Load, Workload, FINAL_CLIENT};
-use crate::resp::Frame;
+use slotraft::resp::Frame;
 
 /// Named sets of faults: what CI runs briefly and soaks run long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]

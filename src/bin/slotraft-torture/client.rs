@@ -19,8 +19,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::cluster::slot::key_slot;
-use crate::resp::Frame;
+use slotraft::cluster::slot::key_slot;
+use slotraft::resp::Frame;
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::client::{Client, Outcome};
 use super::history::{Call, Output, Recorder, Status};
-use crate::resp::Frame;
+use slotraft::resp::Frame;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
