@@ -4,6 +4,7 @@
 //! (openraft) whose log lives in sled and is fsynced before anything is acknowledged. See
 //! `ARCHITECTURE.md` for how the modules fit together and how a `SET` travels through them.
 
+pub mod client;
 pub mod clock;
 pub mod cluster;
 pub mod command;

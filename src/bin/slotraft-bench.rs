@@ -22,12 +22,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
-use bytes::{Buf, Bytes, BytesMut};
 use clap::{Parser, Subcommand, ValueEnum};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use slotraft::client::{encode_request, parse_moved, Connection, SlotMap};
+use slotraft::cluster::slot::key_slot;
+use slotraft::resp::Frame;
 
-const SLOTS: usize = 16384;
 /// Redirections followed for one operation before it counts as an error.
 const MAX_REDIRECTS: usize = 5;
 
@@ -164,226 +165,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// RESP
+// Client (on the crate's RESP connection and slot map)
 // ---------------------------------------------------------------------------------------------
 
-/// A reply, with RESP3 types folded into their RESP2 shape (maps and sets become arrays).
-#[derive(Debug, Clone, PartialEq)]
-enum Value {
-    Simple(Bytes),
-    Error(Bytes),
-    Int(i64),
-    Bulk(Bytes),
-    Nil,
-    Array(Vec<Value>),
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn connect(addr: &str) -> anyhow::Result<Connection> {
+    Connection::connect(addr, CONNECT_TIMEOUT)
+        .await
+        .with_context(|| format!("connect to {addr}"))
 }
 
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    let _ = write!(Fmt(out), "*{}\r\n", args.len());
-    for a in args {
-        let _ = write!(Fmt(out), "${}\r\n", a.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `fmt::Write` into a byte vector.
-struct Fmt<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for Fmt<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// Parses one value at `pos`; `Ok(None)` when the buffer does not hold all of it yet.
-fn parse(buf: &[u8], pos: usize) -> anyhow::Result<Option<(Value, usize)>> {
-    let Some(&tag) = buf.get(pos) else {
-        return Ok(None);
-    };
-    let Some(nl) = buf[pos..].windows(2).position(|w| w == b"\r\n") else {
-        return Ok(None);
-    };
-    let line = &buf[pos + 1..pos + nl];
-    let next = pos + nl + 2;
-    let int = |line: &[u8]| -> anyhow::Result<i64> {
-        std::str::from_utf8(line)?
-            .parse::<i64>()
-            .map_err(|e| anyhow!("bad RESP integer {:?}: {e}", String::from_utf8_lossy(line)))
-    };
-    let text = || Bytes::copy_from_slice(line);
-    match tag {
-        b'+' | b',' | b'(' => Ok(Some((Value::Simple(text()), next))),
-        b'-' => Ok(Some((Value::Error(text()), next))),
-        b':' => Ok(Some((Value::Int(int(line)?), next))),
-        b'#' => Ok(Some((Value::Int(i64::from(line == b"t")), next))),
-        b'_' => Ok(Some((Value::Nil, next))),
-        b'$' | b'=' | b'!' => {
-            let len = int(line)?;
-            if len < 0 {
-                return Ok(Some((Value::Nil, next)));
-            }
-            let end = next + len as usize;
-            if buf.len() < end + 2 {
-                return Ok(None);
-            }
-            let data = Bytes::copy_from_slice(&buf[next..end]);
-            let value = match tag {
-                b'!' => Value::Error(data),
-                _ => Value::Bulk(data),
-            };
-            Ok(Some((value, end + 2)))
-        }
-        b'*' | b'%' | b'~' | b'>' | b'|' => {
-            let n = int(line)?;
-            if n < 0 {
-                return Ok(Some((Value::Nil, next)));
-            }
-            let count = if matches!(tag, b'%' | b'|') {
-                2 * n as usize
-            } else {
-                n as usize
-            };
-            let mut items = Vec::with_capacity(count.min(1024));
-            let mut at = next;
-            for _ in 0..count {
-                match parse(buf, at)? {
-                    Some((v, p)) => {
-                        items.push(v);
-                        at = p;
-                    }
-                    None => return Ok(None),
-                }
-            }
-            if tag == b'|' {
-                // An attribute precedes the real reply: skip it.
-                return parse(buf, at);
-            }
-            Ok(Some((Value::Array(items), at)))
-        }
-        other => bail!("unexpected RESP type byte {:?}", other as char),
-    }
-}
-
-/// One connection to one server, used one request at a time.
-struct Conn {
-    stream: TcpStream,
-    rbuf: BytesMut,
-}
-
-impl Conn {
-    async fn connect(addr: &str) -> anyhow::Result<Conn> {
-        let stream = tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr))
-            .await
-            .map_err(|_| anyhow!("connect to {addr}: timed out"))?
-            .with_context(|| format!("connect to {addr}"))?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            rbuf: BytesMut::with_capacity(16 * 1024),
-        })
-    }
-
-    async fn send(&mut self, data: &[u8]) -> anyhow::Result<()> {
-        self.stream.write_all(data).await?;
-        Ok(())
-    }
-
-    async fn read_reply(&mut self) -> anyhow::Result<Value> {
-        loop {
-            if let Some((value, used)) = parse(&self.rbuf, 0)? {
-                self.rbuf.advance(used);
-                return Ok(value);
-            }
-            if self.stream.read_buf(&mut self.rbuf).await? == 0 {
-                bail!("connection closed by the server");
-            }
-        }
-    }
-
-    async fn call(&mut self, args: &[&[u8]]) -> anyhow::Result<Value> {
-        let mut out = Vec::new();
-        encode(&mut out, args);
-        self.send(&out).await?;
-        self.read_reply().await
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Routing
-// ---------------------------------------------------------------------------------------------
-
-/// Which address serves each slot, from `CLUSTER SLOTS`.
-struct SlotMap {
-    owner: Vec<Option<Arc<str>>>,
-}
-
-impl SlotMap {
-    fn addrs(&self) -> Vec<Arc<str>> {
-        let mut seen: Vec<Arc<str>> = Vec::new();
-        for a in self.owner.iter().flatten() {
-            if !seen.iter().any(|s| s == a) {
-                seen.push(a.clone());
-            }
-        }
-        seen
-    }
-}
-
-async fn fetch_slots(conn: &mut Conn, via: &str) -> anyhow::Result<SlotMap> {
+async fn fetch_slots(conn: &mut Connection, via: &str) -> anyhow::Result<SlotMap> {
     let reply = conn.call(&[b"CLUSTER", b"SLOTS"]).await?;
-    let Value::Array(entries) = reply else {
-        bail!("CLUSTER SLOTS from {via}: unexpected reply {reply:?}");
-    };
-    let via_host = via.rsplit_once(':').map(|(h, _)| h).unwrap_or(via);
-    let mut owner: Vec<Option<Arc<str>>> = vec![None; SLOTS];
-    for entry in entries {
-        let Value::Array(fields) = entry else {
-            bail!("CLUSTER SLOTS from {via}: entry is not an array");
-        };
-        let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(master))) =
-            (fields.first(), fields.get(1), fields.get(2))
-        else {
-            bail!("CLUSTER SLOTS from {via}: malformed entry {fields:?}");
-        };
-        let host = match master.first() {
-            Some(Value::Bulk(h)) | Some(Value::Simple(h)) => String::from_utf8_lossy(h).into(),
-            _ => String::new(),
-        };
-        let host = if host.is_empty() || host == "?" {
-            via_host.to_string()
-        } else {
-            host
-        };
-        let Some(Value::Int(port)) = master.get(1) else {
-            bail!("CLUSTER SLOTS from {via}: master without a port");
-        };
-        let addr: Arc<str> = Arc::from(format!("{host}:{port}"));
-        if *start < 0 || *end >= SLOTS as i64 || start > end {
-            bail!("CLUSTER SLOTS from {via}: bad range {start}-{end}");
-        }
-        for slot in *start..=*end {
-            owner[slot as usize] = Some(addr.clone());
-        }
-    }
-    let missing = owner.iter().filter(|o| o.is_none()).count();
-    if missing > 0 {
-        bail!("CLUSTER SLOTS from {via}: {missing} slots have no owner");
-    }
-    Ok(SlotMap { owner })
-}
-
-/// Parses `MOVED <slot> <host:port>`.
-fn parse_moved(err: &[u8]) -> Option<(usize, Arc<str>)> {
-    let text = std::str::from_utf8(err).ok()?;
-    let mut parts = text.split_whitespace();
-    if parts.next()? != "MOVED" {
-        return None;
-    }
-    let slot: usize = parts.next()?.parse().ok()?;
-    let addr = parts.next()?;
-    (slot < SLOTS).then(|| (slot, Arc::from(addr)))
+    SlotMap::from_cluster_slots(&reply, via).map_err(|e| anyhow!(e))
 }
 
 /// One client's connections: a single one, or one per cluster node, opened on demand.
@@ -391,13 +186,13 @@ struct Client {
     kind: Kind,
     single: Arc<str>,
     map: Option<SlotMap>,
-    conns: HashMap<Arc<str>, Conn>,
+    conns: HashMap<Arc<str>, Connection>,
     refresh_via: Option<Arc<str>>,
 }
 
 /// What one request came back with.
 enum Outcome {
-    Replies(Vec<Value>),
+    Replies(Vec<Frame>),
     /// An error reply or an I/O error, with its text.
     Failed(String),
 }
@@ -414,15 +209,13 @@ impl Client {
         };
         match args.kind {
             Kind::Single => {
-                client
-                    .conns
-                    .insert(single.clone(), Conn::connect(&single).await?);
+                client.conns.insert(single.clone(), connect(&single).await?);
             }
             Kind::Cluster => {
-                let mut seed = Conn::connect(&single).await?;
+                let mut seed = connect(&single).await?;
                 let map = fetch_slots(&mut seed, &single).await?;
                 for addr in map.addrs() {
-                    let conn = Conn::connect(&addr).await?;
+                    let conn = connect(&addr).await?;
                     client.conns.insert(addr, conn);
                 }
                 client.map = Some(map);
@@ -431,9 +224,9 @@ impl Client {
         Ok(client)
     }
 
-    async fn conn(&mut self, addr: &Arc<str>) -> anyhow::Result<&mut Conn> {
+    async fn conn(&mut self, addr: &Arc<str>) -> anyhow::Result<&mut Connection> {
         if !self.conns.contains_key(addr) {
-            let conn = Conn::connect(addr).await?;
+            let conn = connect(addr).await?;
             self.conns.insert(addr.clone(), conn);
         }
         Ok(self.conns.get_mut(addr).expect("just inserted"))
@@ -441,10 +234,10 @@ impl Client {
 
     fn addr_for(&self, key: &[u8]) -> Arc<str> {
         match (&self.kind, &self.map) {
-            (Kind::Cluster, Some(map)) => map.owner
-                [usize::from(slotraft::cluster::slot::key_slot(key))]
-            .clone()
-            .unwrap_or_else(|| self.single.clone()),
+            (Kind::Cluster, Some(map)) => map
+                .owner(key_slot(key))
+                .cloned()
+                .unwrap_or_else(|| self.single.clone()),
             _ => self.single.clone(),
         }
     }
@@ -476,12 +269,12 @@ impl Client {
         loop {
             self.refresh().await;
             let addr = self.addr_for(key);
-            let result: anyhow::Result<Vec<Value>> = async {
+            let result: anyhow::Result<Vec<Frame>> = async {
                 let conn = self.conn(&addr).await?;
                 conn.send(request).await?;
                 let mut out = Vec::with_capacity(replies);
                 for _ in 0..replies {
-                    out.push(conn.read_reply().await?);
+                    out.push(conn.read_frame().await?);
                 }
                 Ok(out)
             }
@@ -493,22 +286,22 @@ impl Client {
                     return (Outcome::Failed(format!("{addr}: {e:#}")), moved);
                 }
             };
-            if let (Kind::Cluster, Some(Value::Error(e))) = (self.kind, values.first()) {
+            if let (Kind::Cluster, Some(Frame::Error(e))) = (self.kind, values.first()) {
                 if let Some((slot, to)) = parse_moved(e) {
                     if moved as usize >= MAX_REDIRECTS {
                         return (
                             Outcome::Failed(format!(
-                                "gave up after {MAX_REDIRECTS} redirections: {}",
-                                String::from_utf8_lossy(e)
+                                "gave up after {MAX_REDIRECTS} redirections: {e}"
                             )),
                             moved,
                         );
                     }
                     moved += 1;
+                    let to: Arc<str> = Arc::from(to);
                     self.refresh_via = Some(to.clone());
                     self.refresh().await;
                     if let Some(map) = self.map.as_mut() {
-                        map.owner[slot] = Some(to);
+                        map.set_owner(slot, to);
                     }
                     continue;
                 }
@@ -521,23 +314,6 @@ impl Client {
 // ---------------------------------------------------------------------------------------------
 // Load
 // ---------------------------------------------------------------------------------------------
-
-/// Per-task random numbers (xorshift64*): no shared state, no locking.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % n
-    }
-}
 
 #[derive(Default)]
 struct Stats {
@@ -597,7 +373,8 @@ struct Shared {
 
 async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) -> Stats {
     let mut stats = Stats::default();
-    let mut rng = Rng::new(seed);
+    // Per-task random numbers: no shared state, no locking.
+    let mut rng = SmallRng::seed_from_u64(seed);
     let mut buf = Vec::with_capacity(256 + shared.value.len());
     let mut next_key = match plan {
         Plan::Keys { task, .. } => task,
@@ -607,7 +384,7 @@ async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) 
     let mut next_send = match &plan {
         Plan::Timed {
             pace: Some(pace), ..
-        } => Some(Instant::now() + pace.mul_f64(rng.below(1000) as f64 / 1000.0)),
+        } => Some(Instant::now() + pace.mul_f64(rng.gen_range(0..1000) as f64 / 1000.0)),
         _ => None,
     };
     loop {
@@ -625,13 +402,13 @@ async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) 
                 if now >= *end {
                     break;
                 }
-                (rng.below(shared.keys.len()), now >= *measure_from)
+                (rng.gen_range(0..shared.keys.len()), now >= *measure_from)
             }
             Plan::Count(left) => {
                 if left.fetch_sub(1, Ordering::Relaxed) <= 0 {
                     break;
                 }
-                (rng.below(shared.keys.len()), true)
+                (rng.gen_range(0..shared.keys.len()), true)
             }
             Plan::Keys { stride, .. } => {
                 if next_key >= shared.keys.len() {
@@ -653,16 +430,16 @@ async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) 
         let wait = if preload { None } else { shared.wait.as_ref() };
         let replies = match workload {
             Workload::Set => {
-                encode(&mut buf, &[b"SET", key, &shared.value]);
+                encode_request(&mut buf, &[b"SET", key, &shared.value]);
                 if let Some((n, t, _)) = wait {
-                    encode(&mut buf, &[b"WAIT", n, t]);
+                    encode_request(&mut buf, &[b"WAIT", n, t]);
                     2
                 } else {
                     1
                 }
             }
             Workload::Get => {
-                encode(&mut buf, &[b"GET", key]);
+                encode_request(&mut buf, &[b"GET", key]);
                 1
             }
         };
@@ -684,26 +461,24 @@ async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) 
         };
         let mut failed = None;
         match (workload, values.first()) {
-            (_, Some(Value::Error(e))) => failed = Some(String::from_utf8_lossy(e).into_owned()),
-            (Workload::Set, Some(Value::Simple(s))) if &s[..] == b"OK" => {}
-            (Workload::Get, Some(Value::Bulk(v))) => {
+            (_, Some(Frame::Error(e))) => failed = Some(e.clone()),
+            (Workload::Set, Some(Frame::Simple(s))) if s == "OK" => {}
+            (Workload::Get, Some(Frame::Bulk(v))) => {
                 if v.len() != shared.value.len() {
                     failed = Some(format!("GET returned {} bytes", v.len()));
                 }
             }
-            (Workload::Get, Some(Value::Nil)) => stats.misses += 1,
+            (Workload::Get, Some(Frame::Null)) => stats.misses += 1,
             (_, other) => failed = Some(format!("unexpected reply {other:?}")),
         }
         if failed.is_none() && replies == 2 {
             match (values.get(1), wait) {
-                (Some(Value::Int(n)), Some((_, _, want))) => {
+                (Some(Frame::Integer(n)), Some((_, _, want))) => {
                     if n < want {
                         stats.wait_short += 1;
                     }
                 }
-                (Some(Value::Error(e)), _) => {
-                    failed = Some(format!("WAIT: {}", String::from_utf8_lossy(e)))
-                }
+                (Some(Frame::Error(e)), _) => failed = Some(format!("WAIT: {e}")),
                 (other, _) => failed = Some(format!("WAIT: unexpected reply {other:?}")),
             }
         }
@@ -808,20 +583,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 }
 
 fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::Value::from(s).to_string()
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<String> {
@@ -985,106 +747,6 @@ async fn run(args: RunArgs) -> anyhow::Result<String> {
 // Report
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, PartialEq)]
-enum Json {
-    Str(String),
-    Num(f64),
-    Other,
-}
-
-/// Parses one flat JSON object (string keys; string, number, bool or null values), which is all
-/// `run` writes.
-fn parse_flat_object(line: &str) -> anyhow::Result<BTreeMap<String, Json>> {
-    let b = line.trim().as_bytes();
-    let mut i = 0;
-    let ws = |i: &mut usize| {
-        while *i < b.len() && b[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
-    };
-    let string = |i: &mut usize| -> anyhow::Result<String> {
-        if b.get(*i) != Some(&b'"') {
-            bail!("expected a string at byte {}", *i);
-        }
-        *i += 1;
-        let mut out = Vec::new();
-        while *i < b.len() {
-            match b[*i] {
-                b'"' => {
-                    *i += 1;
-                    return Ok(String::from_utf8_lossy(&out).into_owned());
-                }
-                b'\\' => {
-                    *i += 1;
-                    match b.get(*i) {
-                        Some(b'n') => out.push(b'\n'),
-                        Some(b't') => out.push(b'\t'),
-                        Some(b'u') => {
-                            let hex = line.trim().get(*i + 1..*i + 5).unwrap_or("003f");
-                            let c = u32::from_str_radix(hex, 16).unwrap_or(0x3f);
-                            let mut tmp = [0u8; 4];
-                            out.extend_from_slice(
-                                char::from_u32(c)
-                                    .unwrap_or('?')
-                                    .encode_utf8(&mut tmp)
-                                    .as_bytes(),
-                            );
-                            *i += 4;
-                        }
-                        Some(&c) => out.push(c),
-                        None => bail!("unterminated escape"),
-                    }
-                    *i += 1;
-                }
-                c => {
-                    out.push(c);
-                    *i += 1;
-                }
-            }
-        }
-        bail!("unterminated string")
-    };
-    let mut map = BTreeMap::new();
-    ws(&mut i);
-    if b.get(i) != Some(&b'{') {
-        bail!("not a JSON object");
-    }
-    i += 1;
-    loop {
-        ws(&mut i);
-        if b.get(i) == Some(&b'}') {
-            break;
-        }
-        let key = string(&mut i)?;
-        ws(&mut i);
-        if b.get(i) != Some(&b':') {
-            bail!("expected ':' after {key:?}");
-        }
-        i += 1;
-        ws(&mut i);
-        let value = match b.get(i) {
-            Some(b'"') => Json::Str(string(&mut i)?),
-            Some(_) => {
-                let start = i;
-                while i < b.len() && !matches!(b[i], b',' | b'}') {
-                    i += 1;
-                }
-                let raw = line.trim()[start..i].trim();
-                raw.parse::<f64>().map(Json::Num).unwrap_or(Json::Other)
-            }
-            None => bail!("truncated object"),
-        };
-        map.insert(key, value);
-        ws(&mut i);
-        match b.get(i) {
-            Some(b',') => i += 1,
-            Some(b'}') => break,
-            _ => bail!("expected ',' or '}}' at byte {i}"),
-        }
-    }
-    Ok(map)
-}
-
 #[derive(Default)]
 struct Cell {
     ops_per_sec: Vec<f64>,
@@ -1122,16 +784,10 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
             if line.trim().is_empty() {
                 continue;
             }
-            let obj = parse_flat_object(line)
+            let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
                 .with_context(|| format!("{}:{}: bad JSON line", file.display(), n + 1))?;
-            let s = |k: &str| match obj.get(k) {
-                Some(Json::Str(v)) => v.clone(),
-                _ => String::new(),
-            };
-            let f = |k: &str| match obj.get(k) {
-                Some(Json::Num(v)) => *v,
-                _ => f64::NAN,
-            };
+            let s = |k: &str| obj.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let f = |k: &str| obj.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
             let key = (s("target"), s("workload"), f("concurrency") as u64);
             if !cells.contains_key(&key) {
                 order.push(key.clone());
@@ -1270,32 +926,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_resp2_and_resp3_replies() {
-        let buf = b"*3\r\n:1\r\n$3\r\nfoo\r\n%1\r\n+a\r\n_\r\n";
-        let (v, used) = parse(buf, 0).unwrap().unwrap();
-        assert_eq!(used, buf.len());
-        assert_eq!(
-            v,
-            Value::Array(vec![
-                Value::Int(1),
-                Value::Bulk(Bytes::from_static(b"foo")),
-                Value::Array(vec![Value::Simple(Bytes::from_static(b"a")), Value::Nil]),
-            ])
-        );
-        assert!(parse(b"$5\r\nhel", 0).unwrap().is_none());
-        assert!(parse(b"*2\r\n:1\r\n", 0).unwrap().is_none());
-        assert_eq!(parse(b"$-1\r\n", 0).unwrap().unwrap(), (Value::Nil, 5));
-    }
-
-    #[test]
-    fn parses_moved() {
-        let (slot, addr) = parse_moved(b"MOVED 3999 127.0.0.1:7102").unwrap();
-        assert_eq!(slot, 3999);
-        assert_eq!(&*addr, "127.0.0.1:7102");
-        assert!(parse_moved(b"ERR nope").is_none());
-    }
-
-    #[test]
     fn percentiles_and_medians() {
         let v: Vec<u64> = (1..=100).map(|x| x * 1000).collect();
         assert_eq!(percentile(&v, 50.0), 50.0);
@@ -1311,11 +941,11 @@ mod tests {
             json_str("redis+WAIT"),
             json_str("MOVED \"x\"\n")
         );
-        let obj = parse_flat_object(&line).unwrap();
-        assert_eq!(obj["target"], Json::Str("redis+WAIT".into()));
-        assert_eq!(obj["ops_per_sec"], Json::Num(12.5));
-        assert_eq!(obj["wait"], Json::Other);
-        assert_eq!(obj["first_error"], Json::Str("MOVED \"x\"\n".into()));
+        let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&line).unwrap();
+        assert_eq!(obj["target"], "redis+WAIT");
+        assert_eq!(obj["ops_per_sec"], 12.5);
+        assert!(obj["wait"].is_null());
+        assert_eq!(obj["first_error"], "MOVED \"x\"\n");
     }
 
     #[test]

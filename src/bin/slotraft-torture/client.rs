@@ -8,19 +8,16 @@
 //! - `-OUTCOMEUNKNOWN`, a timeout, or a connection that breaks after the request was written →
 //!   `Info` (may or may not have been applied).
 //!
-//! Built on the project's own RESP codec (`resp::Frame::parse`), not on a client library, so
+//! Built on the crate's own RESP connection (`slotraft::client`), not on a client library, so
 //! that exactly what was sent and when is under the harness' control.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::Instant;
-
+use slotraft::client::{encode_request, parse_moved, Connection};
 use slotraft::cluster::slot::key_slot;
 use slotraft::resp::Frame;
+use tokio::time::Instant;
 
 /// How a request ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,70 +27,13 @@ pub enum Outcome {
     Info(String),
 }
 
-/// One connection to one node.
-struct Conn {
-    stream: TcpStream,
-    rbuf: BytesMut,
-}
-
-impl Conn {
-    async fn connect(addr: &str, timeout: Duration) -> std::io::Result<Conn> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
-            .await
-            .map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")
-            })??;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            rbuf: BytesMut::with_capacity(4096),
-        })
-    }
-
-    async fn read_frame(&mut self) -> std::io::Result<Frame> {
-        loop {
-            match Frame::parse(&self.rbuf) {
-                Ok(Some((frame, used))) => {
-                    self.rbuf.advance(used);
-                    return Ok(frame);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        e.to_string(),
-                    ))
-                }
-            }
-            if self.stream.read_buf(&mut self.rbuf).await? == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "connection closed by the server",
-                ));
-            }
-        }
-    }
-}
-
-/// Encodes a request as a RESP array of bulk strings.
-pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + args.iter().map(|a| a.len() + 16).sum::<usize>());
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
 /// A client of the whole cluster.
 pub struct Client {
     /// Every node's RESP address: entry points when the slot's owner is unknown or down.
     nodes: Vec<String>,
     /// The node each slot was last redirected to.
     owners: HashMap<u16, String>,
-    conns: HashMap<String, Conn>,
+    conns: HashMap<String, Connection>,
     /// Upper bound on one request, redirects included.
     timeout: Duration,
     /// Rotates the entry point so that clients spread over nodes.
@@ -121,7 +61,8 @@ impl Client {
     /// Runs one command about `key` (the routing key) and classifies its outcome.
     pub async fn call(&mut self, key: &[u8], args: &[&[u8]]) -> Outcome {
         let slot = key_slot(key);
-        let request = encode(args);
+        let mut request = Vec::new();
+        encode_request(&mut request, args);
         let deadline = Instant::now() + self.timeout;
         let mut addr = match self.owners.get(&slot) {
             Some(a) => a.clone(),
@@ -137,7 +78,7 @@ impl Client {
                 return Outcome::Fail("no node reachable before the deadline".into());
             }
             if !self.conns.contains_key(&addr) {
-                match Conn::connect(&addr, remaining.min(Duration::from_secs(1))).await {
+                match Connection::connect(&addr, remaining.min(Duration::from_secs(1))).await {
                     Ok(c) => {
                         self.conns.insert(addr.clone(), c);
                     }
@@ -156,7 +97,7 @@ impl Client {
             }
             let conn = self.conns.get_mut(&addr).expect("connected above");
             let exchange = async {
-                conn.stream.write_all(&request).await?;
+                conn.send(&request).await?;
                 conn.read_frame().await
             };
             let frame = match tokio::time::timeout(remaining, exchange).await {
@@ -180,8 +121,8 @@ impl Client {
             match code {
                 "MOVED" if redirects < MAX_REDIRECTS => {
                     redirects += 1;
-                    match text.split_whitespace().nth(2) {
-                        Some(to) => {
+                    match parse_moved(&text) {
+                        Some((_, to)) => {
                             addr = to.to_string();
                             self.owners.insert(slot, addr.clone());
                         }
@@ -210,14 +151,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn encodes_bulk_string_arrays() {
-        assert_eq!(
-            encode(&[b"SET", b"k", b"v1"]),
-            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n".to_vec()
-        );
-    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test]
     async fn classifies_replies_and_follows_moved() {
