@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use slotraft::client::{encode_request, parse_moved, Connection, SlotMap};
 use slotraft::cluster::slot::key_slot;
 use slotraft::resp::Frame;
@@ -374,7 +374,7 @@ struct Shared {
 async fn worker(mut client: Client, shared: Arc<Shared>, plan: Plan, seed: u64) -> Stats {
     let mut stats = Stats::default();
     // Per-task random numbers: no shared state, no locking.
-    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut buf = Vec::with_capacity(256 + shared.value.len());
     let mut next_key = match plan {
         Plan::Keys { task, .. } => task,
