@@ -14,7 +14,7 @@
 //! (medians over repeated runs) with the ratios of one target against two baselines.
 //! `bench/run.sh` uses both; see `bench/README.md`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
+use bytes::Bytes;
 use clap::{Parser, Subcommand, ValueEnum};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -786,7 +787,12 @@ fn report(args: &ReportArgs) -> anyhow::Result<()> {
             }
             let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(line)
                 .with_context(|| format!("{}:{}: bad JSON line", file.display(), n + 1))?;
-            let s = |k: &str| obj.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            let s = |k: &str| {
+                obj.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
             let f = |k: &str| obj.get(k).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
             let key = (s("target"), s("workload"), f("concurrency") as u64);
             if !cells.contains_key(&key) {

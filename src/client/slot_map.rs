@@ -16,7 +16,9 @@ impl SlotMap {
     /// stands in for an empty or `?` host (as Redis allows). Every slot must have an owner.
     pub fn from_cluster_slots(reply: &Frame, via: &str) -> Result<SlotMap, String> {
         let Frame::Array(entries) = reply else {
-            return Err(format!("CLUSTER SLOTS from {via}: unexpected reply {reply:?}"));
+            return Err(format!(
+                "CLUSTER SLOTS from {via}: unexpected reply {reply:?}"
+            ));
         };
         let via_host = via.rsplit_once(':').map(|(h, _)| h).unwrap_or(via);
         let mut owner: Vec<Option<Arc<str>>> = vec![None; usize::from(SLOT_COUNT)];
@@ -24,10 +26,15 @@ impl SlotMap {
             let Frame::Array(fields) = entry else {
                 return Err(format!("CLUSTER SLOTS from {via}: entry is not an array"));
             };
-            let (Some(Frame::Integer(start)), Some(Frame::Integer(end)), Some(Frame::Array(master))) =
-                (fields.first(), fields.get(1), fields.get(2))
+            let (
+                Some(Frame::Integer(start)),
+                Some(Frame::Integer(end)),
+                Some(Frame::Array(master)),
+            ) = (fields.first(), fields.get(1), fields.get(2))
             else {
-                return Err(format!("CLUSTER SLOTS from {via}: malformed entry {fields:?}"));
+                return Err(format!(
+                    "CLUSTER SLOTS from {via}: malformed entry {fields:?}"
+                ));
             };
             let host = match master.first() {
                 Some(Frame::Bulk(h)) => String::from_utf8_lossy(h).into_owned(),
@@ -52,7 +59,9 @@ impl SlotMap {
         }
         let missing = owner.iter().filter(|o| o.is_none()).count();
         if missing > 0 {
-            return Err(format!("CLUSTER SLOTS from {via}: {missing} slots have no owner"));
+            return Err(format!(
+                "CLUSTER SLOTS from {via}: {missing} slots have no owner"
+            ));
         }
         Ok(SlotMap { owner })
     }

@@ -140,12 +140,6 @@ impl Client {
             }
         }
     }
-
-    /// Drops every connection (after a fault, to start clean).
-    pub fn disconnect(&mut self) {
-        self.conns.clear();
-        self.owners.clear();
-    }
 }
 
 #[cfg(test)]

@@ -46,9 +46,6 @@ impl Node {
     pub fn running(&self) -> bool {
         self.child.is_some()
     }
-    pub fn paused(&self) -> bool {
-        self.paused
-    }
     fn signal(&self, sig: libc::c_int) {
         if let Some(c) = &self.child {
             // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.

@@ -39,12 +39,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
 use crate::cluster::ServerSettings;
 use crate::nemesis::{Fault, Schedule};
 use crate::network::NetMode;
-use crate::runner::{self, Family, RunOptions, RunSummary};
+use crate::runner::{Family, RunOptions, RunSummary};
 use crate::workload::{Load, Workload};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(

@@ -203,10 +203,6 @@ impl Network {
         }
     }
 
-    pub fn mode(&self) -> NetMode {
-        self.mode
-    }
-
     /// Node `i`'s address (1-based).
     pub fn host(&self, node: usize) -> String {
         match self.mode {
