@@ -108,7 +108,12 @@ impl Client {
     /// Sends `request` (holding `replies` pipelined commands, all about `key`) and reads the
     /// replies, following `-MOVED` on the first one. Returns the outcome and how many
     /// redirections were followed.
-    pub(crate) async fn request(&mut self, key: &[u8], request: &[u8], replies: usize) -> (Outcome, u64) {
+    pub(crate) async fn request(
+        &mut self,
+        key: &[u8],
+        request: &[u8],
+        replies: usize,
+    ) -> (Outcome, u64) {
         let mut moved = 0;
         loop {
             self.refresh().await;
@@ -154,4 +159,3 @@ impl Client {
         }
     }
 }
-

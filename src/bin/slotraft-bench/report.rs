@@ -186,4 +186,3 @@ pub(crate) fn report(args: &ReportArgs) -> anyhow::Result<()> {
     print!("{out}");
     Ok(())
 }
-
