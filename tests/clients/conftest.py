@@ -56,7 +56,12 @@ class Cluster:
         self.procs = [None] * nodes
         for i in range(nodes):
             self.start(i)
-        self.wait_healthy()
+        try:
+            self.wait_healthy()
+        except BaseException:
+            # A fixture that fails to set up is never torn down: stop the processes here.
+            self.stop()
+            raise
 
     def start(self, i):
         log = open(os.path.join(self.tmp, f"node{i + 1}.log"), "a")
