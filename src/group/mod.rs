@@ -97,7 +97,9 @@ impl Group {
     /// Whether a follower may serve stale reads: it knows a leader and has applied what it
     /// knows to be committed (right after a restart it has not).
     pub fn caught_up(&self) -> bool {
-        let m = self.raft.metrics().borrow_watched().clone();
+        // Read the fields under one short borrow: no clone on the follower read path.
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow_watched();
         m.current_leader.is_some()
             && m.last_applied.as_ref().map(|l| l.index)
                 >= m.local_committed.as_ref().map(|c| c.index)

@@ -200,13 +200,10 @@ impl RaftService for RaftServer {
             .registry
             .groups()
             .iter()
-            .map(|g| {
-                let m = g.metrics();
-                GroupLeader {
-                    group_id: g.id(),
-                    leader: m.current_leader.unwrap_or(0),
-                    term: m.current_term,
-                }
+            .map(|g| GroupLeader {
+                group_id: g.id(),
+                leader: g.current_leader().unwrap_or(0),
+                term: g.term(),
             })
             .collect();
         Ok(Response::new(LeadersReply { groups }))
