@@ -9,6 +9,7 @@ pub mod clock;
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod data_dir;
 pub mod glob;
 pub mod group;
 pub mod keyspace;

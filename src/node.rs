@@ -1,12 +1,12 @@
-//! Assembles a node: data directory, sled database and flusher, one Raft instance per slot
-//! group this node replicates, the gRPC listener (peers and admin, from `peer/`), static
-//! bootstrap of the groups, and the background duties (spreading leadership, active expiry,
-//! asking peers for their leaders).
+//! Assembles a node: data directory, sled database and flusher, this incarnation's standing
+//! (member, or refused when its directory is new but the cluster knows it by another
+//! incarnation: `peer/enrol.rs`), one Raft instance per slot group this node replicates, the
+//! gRPC listener (peers and admin, from `peer/`), static bootstrap of the groups, and the
+//! background duties (spreading leadership, active expiry, asking peers for their leaders).
 //! The RESP listener is started by the caller on top of the returned registry.
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,12 +15,14 @@ use openraft::SnapshotPolicy;
 use thiserror::Error;
 use tokio::sync::watch;
 
-use crate::cluster::topology::Topology;
-use crate::cluster::{NodeAddr, NodeId};
+use crate::cluster::incarnation::{Incarnations, Standing};
+use crate::cluster::NodeAddr;
 use crate::config::Config;
+use crate::data_dir::{self, DataDirError, NodeRecords};
 use crate::group::{Group, GroupRegistry};
 use crate::keyspace::WriteOp;
 use crate::peer::admin::AdminServer;
+use crate::peer::enrol::{enrol, standing_in};
 use crate::peer::group_client::NetworkFactory;
 use crate::peer::handshake::spawn_handshakes;
 use crate::peer::leader_poll::poll_peers;
@@ -31,7 +33,7 @@ use crate::proto::raft::raft_service_server::RaftServiceServer;
 use crate::raft::flusher::FlusherHandle;
 use crate::raft::log_store::LogStore;
 use crate::raft::state_machine::StateMachine;
-use crate::raft::Raft;
+use crate::raft::{Raft, RaftId};
 
 /// Longest a follower's news of a commit waits for an entry to ride on (see `start`).
 /// Bounds how far a `READONLY` read on a follower trails the leader when writes stop.
@@ -41,18 +43,10 @@ const COMMIT_CARRIER_DELAY_MS: u64 = 5;
 pub enum NodeError {
     #[error("data directory {dir}: {source}")]
     DataDir { dir: String, source: io::Error },
-    #[error("data directory {dir} belongs to cluster layout [{stored}], but this node was started with [{current}]; refusing to start (use the original --initial-cluster/--groups/--replicas or a new --dir)")]
-    LayoutChanged {
-        dir: String,
-        stored: String,
-        current: String,
-    },
-    #[error("data directory {dir} belongs to node {stored}, but this node was started as --node-id {current}")]
-    NodeChanged {
-        dir: String,
-        stored: NodeId,
-        current: NodeId,
-    },
+    #[error(transparent)]
+    Records(#[from] DataDirError),
+    #[error("refusing to join: {0}")]
+    PeerMismatch(String),
     #[error("cannot open the raft log in {dir}: {source}")]
     Sled { dir: String, source: sled::Error },
     #[error("raft: {0}")]
@@ -85,7 +79,7 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         source,
     };
     std::fs::create_dir_all(&config.dir).map_err(data_err)?;
-    check_identity(&config.dir, &topology)?;
+    data_dir::check_layout(&config.dir, &topology)?;
 
     let log_dir = config.dir.join("raft-log");
     let db = sled::Config::new()
@@ -99,6 +93,23 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         })?;
     let flusher =
         FlusherHandle::start(db.clone(), &log_dir, faults.fail_sync.clone()).map_err(data_err)?;
+    let records = NodeRecords::open(&db, &config.dir)?;
+    let incarnation = records.incarnation()?;
+    let me = RaftId {
+        node: topology.self_id(),
+        incarnation,
+    };
+    let standing = match records.incarnations()? {
+        Some(agreed) => standing_in(&agreed, me),
+        None => Standing::Enrolling {
+            waiting_for: topology
+                .nodes()
+                .keys()
+                .copied()
+                .filter(|&n| n != me.node)
+                .collect(),
+        },
+    };
 
     let raft_config = Arc::new(
         openraft::Config {
@@ -133,23 +144,12 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     );
 
     let peers = Peers::new(topology.cluster_id().to_string(), topology.self_id());
-    let snapshot_dir = config.dir.join("snapshots");
-    let mut groups = Vec::new();
-    for spec in topology
-        .groups()
-        .iter()
-        .filter(|g| g.members.contains(&topology.self_id()))
-    {
-        let log = LogStore::open(&db, spec.id, flusher.clone()).map_err(data_err)?;
-        let sm = StateMachine::open(spec.id, &snapshot_dir).map_err(data_err)?;
-        let state = sm.shared();
-        let network = NetworkFactory::new(spec.id, peers.clone());
-        let raft = Raft::new(topology.self_id(), raft_config.clone(), network, log, sm)
-            .await
-            .map_err(|e| NodeError::Raft(e.to_string()))?;
-        groups.push(Group::new(spec.clone(), topology.self_id(), raft, state));
-    }
-    let registry = Arc::new(GroupRegistry::new(topology.clone(), groups, flusher));
+    let registry = Arc::new(GroupRegistry::new(
+        topology.clone(),
+        incarnation,
+        standing.clone(),
+        flusher.clone(),
+    ));
 
     let grpc_addr = format!("{}:{}", config.bind, config.grpc_port);
     let listener = tokio::net::TcpListener::bind(&grpc_addr)
@@ -172,14 +172,54 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         }
     });
 
-    bootstrap(
-        &registry,
-        Duration::from_millis(config.election_timeout_ms * 4),
-    )
-    .await?;
+    // The gRPC listener answers peers from here on (an enrolling peer needs this node's
+    // answer); groups are hosted only once this incarnation is known to be the member.
+    let standing = match standing {
+        Standing::Enrolling { .. } => {
+            let settled = enrol(&registry, &peers)
+                .await
+                .map_err(NodeError::PeerMismatch)?;
+            if let Some(agreed) = settled.incarnations() {
+                records.store_incarnations(agreed)?;
+            }
+            registry.set_standing(settled.clone());
+            settled
+        }
+        known => known,
+    };
+    match &standing {
+        Standing::Member(agreed) => {
+            tracing::info!(incarnation = %me, members = %agreed, "member of the cluster");
+            let snapshot_dir = config.dir.join("snapshots");
+            for spec in topology
+                .groups()
+                .iter()
+                .filter(|g| g.members.contains(&topology.self_id()))
+            {
+                let log = LogStore::open(&db, spec.id, flusher.clone()).map_err(data_err)?;
+                let sm = StateMachine::open(spec.id, &snapshot_dir).map_err(data_err)?;
+                let state = sm.shared();
+                let network = NetworkFactory::new(spec.id, peers.clone());
+                let raft = Raft::new(me, raft_config.clone(), network, log, sm)
+                    .await
+                    .map_err(|e| NodeError::Raft(e.to_string()))?;
+                registry.insert(Group::new(spec.clone(), topology.self_id(), raft, state));
+            }
+            bootstrap(
+                &registry,
+                agreed,
+                Duration::from_millis(config.election_timeout_ms * 4),
+            )
+            .await?;
+        }
+        Standing::Refused { reason, .. } => {
+            tracing::error!("{reason}");
+        }
+        Standing::Enrolling { .. } => unreachable!("enrolment ends member or refused"),
+    }
 
     let (fatal_tx, fatal) = watch::channel(None);
-    spawn_handshakes(&topology, &peers, fatal_tx);
+    spawn_handshakes(&registry, &peers, fatal_tx);
     tokio::spawn(crate::group::leadership::balance(registry.clone()));
     tokio::spawn(expire_keys(registry.clone()));
     tokio::spawn(poll_peers(registry.clone(), peers.clone()));
@@ -202,66 +242,18 @@ fn tokio_stream_from(
     })
 }
 
-/// Remembers which layout and node a data directory belongs to, and refuses to reuse it for
-/// another: a log written under one layout means nothing under another.
-fn check_identity(dir: &Path, topology: &Topology) -> Result<(), NodeError> {
-    let path = dir.join("cluster-layout");
-    let current = format!(
-        "node={}\nlayout={}\n",
-        topology.self_id(),
-        topology.canonical()
-    );
-    let dir_name = dir.display().to_string();
-    match std::fs::read_to_string(&path) {
-        Ok(stored) if stored == current => Ok(()),
-        Ok(stored) => {
-            let field = |text: &str, key: &str| {
-                text.lines()
-                    .find_map(|l| l.strip_prefix(key))
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let stored_node: NodeId = field(&stored, "node=").parse().unwrap_or(0);
-            if stored_node != topology.self_id() {
-                return Err(NodeError::NodeChanged {
-                    dir: dir_name,
-                    stored: stored_node,
-                    current: topology.self_id(),
-                });
-            }
-            Err(NodeError::LayoutChanged {
-                dir: dir_name,
-                stored: field(&stored, "layout="),
-                current: topology.canonical().to_string(),
-            })
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let tmp = dir.join("cluster-layout.tmp");
-            let write = || -> io::Result<()> {
-                std::fs::write(&tmp, &current)?;
-                std::fs::File::open(&tmp)?.sync_all()?;
-                std::fs::rename(&tmp, &path)?;
-                std::fs::File::open(dir)?.sync_all()
-            };
-            write().map_err(|source| NodeError::DataDir {
-                dir: dir_name,
-                source,
-            })
-        }
-        Err(source) => Err(NodeError::DataDir {
-            dir: dir_name,
-            source,
-        }),
-    }
-}
-
 /// Static bootstrap: each group is initialized once, with the same membership on every
 /// member. The preferred leader initializes at once (so leaders start out spread over the
 /// nodes); the other members give it a few election timeouts and initialize themselves only if
 /// nothing arrived meanwhile (the preferred leader may be down). Identical initial memberships
 /// on several nodes are safe: the vote decides the first leader. A node restarted during
-/// bootstrap finds its log non-empty and skips this.
-async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<(), NodeError> {
+/// bootstrap finds its log non-empty and skips this. Members are named by the incarnations
+/// the cluster agreed on (`agreed`).
+async fn bootstrap(
+    registry: &Arc<GroupRegistry>,
+    agreed: &Incarnations,
+    patience: Duration,
+) -> Result<(), NodeError> {
     let topology = registry.topology();
     for group in registry.groups() {
         if group
@@ -272,12 +264,18 @@ async fn bootstrap(registry: &Arc<GroupRegistry>, patience: Duration) -> Result<
         {
             continue;
         }
-        let members: BTreeMap<NodeId, NodeAddr> = group
+        let members: BTreeMap<RaftId, NodeAddr> = group
             .spec()
             .members
             .iter()
-            .map(|id| (*id, topology.node(*id).cloned().unwrap_or_default()))
+            .filter_map(|&id| Some((agreed.raft_id(id)?, topology.node(id).cloned()?)))
             .collect();
+        if members.len() != group.spec().members.len() {
+            return Err(NodeError::Raft(format!(
+                "slot group {}: the agreed incarnations [{agreed}] do not cover its members",
+                group.id()
+            )));
+        }
         let preferred = group.spec().members.first() == Some(&topology.self_id());
         let registry = registry.clone();
         let id = group.id();

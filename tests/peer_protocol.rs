@@ -2,6 +2,8 @@
 //! that speaks its peer protocol directly.
 //!
 //! Asserts that messages from another cluster are refused with an error naming both clusters,
+//! that messages addressed to another incarnation of the node (the member it was before its
+//! data directory was replaced) are refused on every entry point,
 //! that a broken substream of the shared replication stream fails alone (unknown group,
 //! undecodable request) while the stream keeps serving the others, and that the node keeps
 //! serving clients with its data intact afterwards.
@@ -18,7 +20,7 @@ use slotraft::proto::raft::{
     Envelope, HandshakeRequest, ReplicateBatch, ReplicateFrame, ReplicateReply,
 };
 use slotraft::raft::codec::{decode, encode};
-use slotraft::raft::{TypeConfig, Vote};
+use slotraft::raft::{RaftId, TypeConfig, Vote};
 use support::*;
 
 /// The cluster id the node computes from its own arguments.
@@ -72,6 +74,7 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
                 cluster_id: "other".into(),
                 from_node: 7,
                 layout: "7=elsewhere".into(),
+                from_incarnation: 1,
             })
             .await
             .unwrap_err();
@@ -88,6 +91,7 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
                 group_id: 0,
                 from_node: 7,
                 payload: vec![1, 2, 3],
+                to_incarnation: 1,
             })
             .await
             .unwrap_err();
@@ -97,6 +101,7 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
             cluster_id: "other".into(),
             from_node: 7,
             frames: vec![frame(1, 0, vec![0; 8])],
+            to_incarnation: 1,
         };
         let err = c
             .replicate(futures::stream::iter([foreign]))
@@ -109,11 +114,61 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
             err.message()
         );
 
+        // Our cluster, but addressed to another incarnation of the node: refused, whatever
+        // the message, before any group sees it.
+        let hello = c
+            .handshake(HandshakeRequest {
+                cluster_id: ours.clone(),
+                from_node: 9,
+                layout: String::new(),
+                from_incarnation: 1,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let incarnation = hello.incarnation;
+        assert_ne!(incarnation, 0);
+        assert_eq!(
+            hello.incarnations.get(&1),
+            Some(&incarnation),
+            "the node is its cluster's member: {hello:?}"
+        );
+        let other_life = incarnation.wrapping_add(1);
+        let vote =
+            openraft::raft::VoteRequest::<TypeConfig>::new(Vote::new(99, RaftId::from(9)), None);
+        let err = c
+            .vote(Envelope {
+                cluster_id: ours.clone(),
+                group_id: 0,
+                from_node: 9,
+                payload: encode(&vote).unwrap(),
+                to_incarnation: other_life,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            err.message().contains("emptied or replaced"),
+            "{}",
+            err.message()
+        );
+        let misaddressed = ReplicateBatch {
+            cluster_id: ours.clone(),
+            from_node: 9,
+            frames: vec![frame(1, 0, vec![0; 8])],
+            to_incarnation: other_life,
+        };
+        let err = c
+            .replicate(futures::stream::iter([misaddressed]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+
         // Our cluster: an unknown group and a garbage request each end their own substream
         // with an error; a well-formed request from a stale leader on a third substream is
         // still answered (rejected by the group's higher vote).
         let stale = AppendEntriesRequest::<TypeConfig> {
-            vote: Vote::new_committed(0, 9),
+            vote: Vote::new_committed(0, RaftId::from(9)),
             prev_log_id: None,
             entries: Vec::new(),
             leader_commit: None,
@@ -121,6 +176,7 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
         let batch = ReplicateBatch {
             cluster_id: ours.clone(),
             from_node: 9,
+            to_incarnation: incarnation,
             frames: vec![
                 frame(1, 999, encode(&stale).unwrap()),
                 frame(2, 0, vec![0xff; 16]),

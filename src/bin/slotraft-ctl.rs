@@ -1,8 +1,8 @@
 //! `slotraft-ctl`: the operator CLI. Talks gRPC to any node's admin service.
 //!
 //! `health` is also the container health check (the image has no shell): it exits 0 only when
-//! the node answers and knows a leader for every slot group it hosts, and has applied what it
-//! knows to be committed.
+//! the node answers, is its cluster's member (not enrolling, not a refused new incarnation),
+//! knows a leader for every slot group it hosts, and has applied what it knows to be committed.
 
 use std::time::Duration;
 
@@ -59,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Status => {
             let s = client.status(StatusRequest {}).await?.into_inner();
             println!("node {} of cluster {}", s.node_id, s.cluster_id);
+            println!("incarnation {}: {}", s.incarnation, s.standing);
             for n in &s.nodes {
                 println!(
                     "  node {:>3}  resp {:<22} grpc {}",
@@ -66,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             println!(
-                "{:>5} {:>11} {:>10} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8}  members",
+                "{:>5} {:>11} {:>10} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8}  voters",
                 "group",
                 "slots",
                 "state",
@@ -80,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
             );
             for g in &s.groups {
                 println!(
-                    "{:>5} {:>5}-{:<5} {:>10} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8}  {:?}",
+                    "{:>5} {:>5}-{:<5} {:>10} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9} {:>8}  {}",
                     g.group_id,
                     g.slot_start,
                     g.slot_end,
@@ -92,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
                     g.applied,
                     g.snapshot_index,
                     g.keys,
-                    g.members
+                    g.voters.join(" ")
                 );
             }
         }
@@ -107,6 +108,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Health => {
             let s = client.status(StatusRequest {}).await?.into_inner();
+            if s.standing != "member" {
+                anyhow::bail!("node {} unhealthy: {}", s.node_id, s.standing);
+            }
             let problems: Vec<String> = s
                 .groups
                 .iter()

@@ -2,6 +2,7 @@
 //! group identifiers and addresses, the hash-slot function (`slot`) and the layout of nodes and
 //! slot groups (`topology`). A leaf: no tokio, openraft, tonic or RESP inside.
 
+pub mod incarnation;
 pub mod slot;
 pub mod topology;
 
@@ -9,7 +10,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A node's id in `--initial-cluster`.
+/// A node's id in `--initial-cluster` (each life of its data directory is an incarnation:
+/// `incarnation::RaftId`).
 pub type NodeId = u64;
 /// A slot group's id: its position among the groups, in slot order.
 pub type GroupId = u32;

@@ -10,6 +10,7 @@
 //! someone campaign. So `hand_off` re-sends the request until the leader has stepped down: by
 //! then replication (which continues during a transfer) has brought the target up to date.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use openraft::ServerState;
 
 use super::{Group, GroupRegistry, Lifecycle};
 use crate::cluster::NodeId;
+use crate::raft::{LogId, RaftId};
 
 /// How often a transfer request is re-sent while the target has not taken over.
 const RETRY: Duration = Duration::from_millis(100);
@@ -31,7 +33,7 @@ pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
         if tokio::time::Instant::now() >= deadline {
             return false;
         }
-        if let Err(e) = group.raft().trigger().transfer_leader(to).await {
+        if let Err(e) = group.transfer_leader(to).await {
             tracing::debug!(group = group.id(), to, error = %e, "transfer request failed");
         }
         let wait = RETRY.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
@@ -57,10 +59,7 @@ pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<NodeId> {
         .iter()
         .copied()
         .filter(|&id| id != self_id && !registry.is_peer_leaving(id))
-        .map(|id| {
-            let matched = replication.get(&id).cloned().flatten().map(|l| l.index);
-            (id, matched)
-        })
+        .map(|id| (id, matched(replication, id)))
         .collect();
     let caught_up: Vec<NodeId> = candidates
         .iter()
@@ -102,9 +101,8 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
             let caught_up = m
                 .replication
                 .as_ref()
-                .and_then(|r| r.get(&preferred).cloned())
-                .flatten()
-                .is_some_and(|matched| Some(matched.index) == last);
+                .and_then(|r| matched(r, preferred))
+                .is_some_and(|index| Some(index) == last);
             if caught_up {
                 tracing::info!(
                     group = group.id(),
@@ -121,4 +119,13 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
             }
         }
     }
+}
+
+/// The last log index the leader knows `node` has (replication progress is kept per Raft
+/// identity; a group has at most one incarnation of each node).
+fn matched(replication: &BTreeMap<RaftId, Option<LogId>>, node: NodeId) -> Option<u64> {
+    replication
+        .iter()
+        .find(|(id, _)| id.node == node)
+        .and_then(|(_, matched)| matched.as_ref().map(|l| l.index))
 }

@@ -25,7 +25,7 @@ use crate::cluster::topology::GroupSpec;
 use crate::cluster::{GroupId, NodeId};
 use crate::keyspace::{KeyspaceError, WriteOp};
 use crate::raft::state_machine::SharedState;
-use crate::raft::{Metrics, Raft, Request};
+use crate::raft::{Metrics, Raft, RaftId, Request};
 use crate::reply::Reply;
 
 /// How long the `unsafe-ack` build waits for a commit before acknowledging regardless.
@@ -35,7 +35,9 @@ const UNSAFE_ACK_AFTER: Duration = Duration::from_millis(20);
 /// One slot group hosted here.
 pub struct Group {
     spec: GroupSpec,
-    /// This node's id: tells "another node leads" from "this node is handing off".
+    /// This node's id: tells "another node leads" from "this node is handing off". Raft knows
+    /// members by incarnation (`RaftId`); the group API speaks node ids, which is unambiguous
+    /// because a group has at most one incarnation of each node as a member.
     self_id: NodeId,
     raft: Raft,
     /// The applied keyspace, read after `confirm_read` (or stale, after `READONLY`).
@@ -75,7 +77,44 @@ impl Group {
     /// linearizable reads confirm it through openraft).
     pub fn current_leader(&self) -> Option<NodeId> {
         // Read one field and release the borrow at once (on every command: no full clone).
-        self.raft.metrics().borrow_watched().current_leader
+        self.raft
+            .metrics()
+            .borrow_watched()
+            .current_leader
+            .map(|l| l.node)
+    }
+
+    /// The Raft identity under which node `node` is a voter of this group, if it is one.
+    pub fn voter(&self, node: NodeId) -> Option<RaftId> {
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow_watched();
+        let found = m
+            .membership_config
+            .membership()
+            .voter_ids()
+            .find(|id| id.node == node);
+        found
+    }
+
+    /// The group's voters as Raft identities (node and incarnation).
+    pub fn voters(&self) -> Vec<RaftId> {
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow_watched();
+        let voters = m.membership_config.membership().voter_ids().collect();
+        voters
+    }
+
+    /// Asks openraft to hand leadership to node `to` (a voter of this group). For operators
+    /// and the balancer, not for clients: the error is a sentence.
+    pub async fn transfer_leader(&self, to: NodeId) -> Result<(), String> {
+        let target = self
+            .voter(to)
+            .ok_or_else(|| format!("node {to} is not a voter of slot group {}", self.id()))?;
+        self.raft
+            .trigger()
+            .transfer_leader(target)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Whether this node is the group's leader right now.
@@ -112,7 +151,7 @@ impl Group {
             .wait(Some(timeout))
             .metrics(|m| m.current_leader.is_some(), "slot group has a leader")
             .await;
-        waited.ok().and_then(|m| m.current_leader)
+        waited.ok().and_then(|m| m.current_leader).map(|l| l.node)
     }
 
     /// After `GroupError::NotLeader { handing_off: true }`: waits up to `timeout` until this
@@ -126,7 +165,7 @@ impl Group {
         self.raft
             .wait(Some(timeout))
             .metrics(
-                |m| m.current_leader.is_some() && m.current_leader != Some(me),
+                |m| m.current_leader.is_some_and(|l| l.node != me),
                 "leadership handed off",
             )
             .await
@@ -134,8 +173,9 @@ impl Group {
     }
 
     /// Turns openraft's "forward to leader" into `NotLeader`.
-    fn not_leader(&self, leader: Option<NodeId>) -> GroupError {
+    fn not_leader(&self, leader: Option<RaftId>) -> GroupError {
         let me = self.self_id;
+        let leader = leader.map(|l| l.node);
         GroupError::NotLeader {
             leader: leader.filter(|&id| id != me),
             handing_off: leader.is_some() && self.current_leader() == Some(me),

@@ -1,7 +1,8 @@
 //! The group registry: the slot groups this node is a member of (a set that can change while
 //! the node runs: groups are looked up on every use, never held in a map built once).
 //!
-//! It also carries the node's lifecycle (serving, handing off, closing), which both sides obey
+//! It also carries who this node is (its incarnation and its standing in the cluster: member,
+//! enrolling, refused), the node's lifecycle (serving, handing off, closing), which both sides obey
 //! during a graceful stop, and the peers that announced they are stopping (so leadership is
 //! not handed back to them).
 
@@ -9,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::Group;
+use crate::cluster::incarnation::{RaftId, Standing};
 use crate::cluster::topology::Topology;
 use crate::cluster::{GroupId, NodeId};
 use crate::peer_view::PeerView;
@@ -27,6 +29,9 @@ pub enum Lifecycle {
 
 pub struct GroupRegistry {
     topology: Arc<Topology>,
+    /// This life of the node's data directory (`cluster::incarnation`).
+    incarnation: u64,
+    standing: RwLock<Standing>,
     groups: RwLock<BTreeMap<GroupId, Arc<Group>>>,
     flusher: FlusherHandle,
     lifecycle: tokio::sync::watch::Sender<Lifecycle>,
@@ -37,15 +42,49 @@ pub struct GroupRegistry {
 }
 
 impl GroupRegistry {
-    pub fn new(topology: Arc<Topology>, groups: Vec<Group>, flusher: FlusherHandle) -> Self {
-        let groups = groups.into_iter().map(|g| (g.id(), Arc::new(g))).collect();
+    /// A registry hosting no group yet, for incarnation `incarnation` of this node.
+    pub fn new(
+        topology: Arc<Topology>,
+        incarnation: u64,
+        standing: Standing,
+        flusher: FlusherHandle,
+    ) -> Self {
         Self {
             topology,
-            groups: RwLock::new(groups),
+            incarnation,
+            standing: RwLock::new(standing),
+            groups: RwLock::default(),
             flusher,
             lifecycle: tokio::sync::watch::Sender::new(Lifecycle::Serving),
             leaving: Mutex::default(),
             peer_view: PeerView::default(),
+        }
+    }
+
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// The Raft identity of this incarnation.
+    pub fn self_raft_id(&self) -> RaftId {
+        RaftId {
+            node: self.topology.self_id(),
+            incarnation: self.incarnation,
+        }
+    }
+
+    pub fn standing(&self) -> Standing {
+        self.standing
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or(Standing::Enrolling {
+                waiting_for: Vec::new(),
+            })
+    }
+
+    pub fn set_standing(&self, standing: Standing) {
+        if let Ok(mut s) = self.standing.write() {
+            *s = standing;
         }
     }
 

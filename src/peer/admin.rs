@@ -43,7 +43,7 @@ impl Admin for AdminServer {
                     slot_start: u32::from(*g.spec().slots.start()),
                     slot_end: u32::from(*g.spec().slots.end()),
                     members: g.spec().members.clone(),
-                    leader: m.current_leader.unwrap_or(0),
+                    leader: m.current_leader.map_or(0, |l| l.node),
                     term: m.current_term,
                     state: format!("{:?}", m.state),
                     last_log_index: m.last_log_index.unwrap_or(0),
@@ -51,6 +51,7 @@ impl Admin for AdminServer {
                     applied: m.last_applied.map(|c| c.index).unwrap_or(0),
                     snapshot_index: m.snapshot.map(|c| c.index).unwrap_or(0),
                     keys,
+                    voters: g.voters().iter().map(|v| v.to_string()).collect(),
                 }
             })
             .collect();
@@ -68,6 +69,8 @@ impl Admin for AdminServer {
             cluster_id: topology.cluster_id().to_string(),
             nodes,
             groups,
+            incarnation: format!("{:016x}", self.registry.incarnation()),
+            standing: self.registry.standing().describe(),
         }))
     }
 
@@ -96,11 +99,9 @@ impl Admin for AdminServer {
             )));
         }
         group
-            .raft()
-            .trigger()
             .transfer_leader(req.to_node)
             .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
+            .map_err(Status::unavailable)?;
         Ok(Response::new(TransferLeaderReply {}))
     }
 

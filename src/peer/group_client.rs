@@ -19,11 +19,11 @@ use tonic::transport::Channel;
 
 use super::peers::Peers;
 use super::rpc_error::{status_to_rpc, unreachable};
-use crate::cluster::{GroupId, NodeAddr, NodeId};
+use crate::cluster::{GroupId, NodeAddr};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::{Envelope, SnapshotChunk};
 use crate::raft::codec::decode;
-use crate::raft::{TypeConfig, Vote};
+use crate::raft::{RaftId, TypeConfig, Vote};
 
 /// Size of one snapshot chunk on the wire.
 const SNAPSHOT_CHUNK: usize = 1 << 20;
@@ -43,9 +43,9 @@ impl NetworkFactory {
 impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = GroupClient;
 
-    async fn new_client(&mut self, target: NodeId, node: &NodeAddr) -> Self::Network {
+    async fn new_client(&mut self, target: RaftId, node: &NodeAddr) -> Self::Network {
         debug_assert_ne!(
-            target,
+            target.node,
             self.peers.self_id(),
             "a node never replicates to itself"
         );
@@ -56,17 +56,18 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
             peers: self.peers.clone(),
             client: self
                 .peers
-                .channel(target, &node.grpc)
+                .channel(target.node, &node.grpc)
                 .map(RaftServiceClient::new)
                 .map_err(|e| e.to_string()),
         }
     }
 }
 
-/// One group's client to one peer node.
+/// One group's client to one member on a peer node.
 pub struct GroupClient {
     group: GroupId,
-    target: NodeId,
+    /// The member (node and incarnation) every message is addressed to.
+    target: RaftId,
     /// The peer's gRPC address.
     addr: String,
     peers: Peers,
@@ -93,7 +94,7 @@ impl GroupClient {
     {
         let envelope = self
             .peers
-            .envelope(self.group, req)
+            .envelope(self.group, self.target, req)
             .map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let reply = tokio::time::timeout(option.hard_ttl(), call(self.client()?, envelope))
             .await
@@ -187,7 +188,7 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
         let mut client = self.client().map_err(to_streaming)?;
         let header = self
             .peers
-            .envelope(self.group, &(vote, snapshot.meta.clone()))
+            .envelope(self.group, self.target, &(vote, snapshot.meta.clone()))
             .map_err(|e| StreamingError::Network(NetworkError::new(&e)))?;
         let data = bytes::Bytes::from(snapshot.snapshot);
         let mut chunks = vec![SnapshotChunk {

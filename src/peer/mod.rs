@@ -9,13 +9,15 @@
 //!   stream;
 //! - `rpc_error`: how a failed call is reported to openraft;
 //! - `service`: the gRPC server of the Raft messages;
-//! - `handshake`: the layout check with every peer at start;
+//! - `handshake`: the layout and incarnation exchange with every peer at start;
+//! - `enrol`: how a new data directory learns whether it is a member or refused;
 //! - `leader_poll`: asking every peer which leaders its groups have (`peer_view`);
 //! - `admin`: the operator API (`slotraft-ctl`).
 //!
 //! It must not know RESP.
 
 pub mod admin;
+pub mod enrol;
 pub mod group_client;
 pub mod handshake;
 pub mod leader_poll;

@@ -14,6 +14,7 @@ use tonic::transport::Channel;
 
 use super::mux::{batched, network_error, AppendReply, OUTBOUND_QUEUE};
 use super::rpc_error::{status_to_rpc, unreachable};
+use crate::cluster::incarnation::RaftId;
 use crate::cluster::{GroupId, NodeId};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::{ReplicateBatch, ReplicateFrame, ReplicateReplyBatch};
@@ -36,7 +37,8 @@ struct ConnState {
 
 impl MuxConn {
     /// Opens the stream to the peer behind `channel` (lazily: the first frame connects).
-    pub fn start(channel: Channel, cluster_id: String, from_node: NodeId) -> Arc<Self> {
+    /// Every batch is addressed to member `to` (its incarnation): see `Envelope`.
+    pub fn start(channel: Channel, cluster_id: String, from_node: NodeId, to: RaftId) -> Arc<Self> {
         let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
         let conn = Arc::new(Self {
             outbound: tx,
@@ -50,6 +52,7 @@ impl MuxConn {
             cluster_id: cluster_id.clone(),
             from_node,
             frames,
+            to_incarnation: to.incarnation,
         });
         let reader = conn.clone();
         tokio::spawn(async move {

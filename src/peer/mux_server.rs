@@ -16,7 +16,7 @@ use crate::raft::codec::{decode, encode};
 use crate::raft::{Raft, TypeConfig};
 
 /// Serves one peer's `Replicate` stream whose first batch, `first`, has been checked to come
-/// from this cluster: routes each substream to its group and returns the batched replies.
+/// from this cluster and to be addressed to this incarnation: routes each substream to its group and returns the batched replies.
 pub fn serve(
     registry: Arc<GroupRegistry>,
     first: ReplicateBatch,
@@ -44,6 +44,7 @@ async fn dispatch(
     replies: mpsc::Sender<ReplicateReply>,
 ) {
     let cluster_id = first.cluster_id.clone();
+    let first_incarnation = first.to_incarnation;
     let mut substreams: HashMap<u64, Substream> = HashMap::new();
     let mut batch = first;
     loop {
@@ -85,10 +86,10 @@ async fn dispatch(
             // The peer closed the stream or it broke: dropping the substreams ends them.
             _ => return,
         };
-        if batch.cluster_id != cluster_id {
+        if batch.cluster_id != cluster_id || batch.to_incarnation != first_incarnation {
             tracing::warn!(
                 from = batch.from_node,
-                "cluster id changed mid-stream; closing it"
+                "cluster id or addressed incarnation changed mid-stream; closing it"
             );
             return;
         }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use tonic::transport::{Channel, Endpoint};
 
 use super::mux_client::MuxConn;
+use crate::cluster::incarnation::RaftId;
 use crate::cluster::{GroupId, NodeId};
 use crate::peer_view::LeaderReport;
 use crate::proto::raft::raft_service_client::RaftServiceClient;
@@ -27,8 +28,8 @@ pub struct Peers {
     cluster_id: String,
     self_id: NodeId,
     channels: Arc<Mutex<HashMap<NodeId, Channel>>>,
-    /// The replication stream to each peer, replaced when it fails.
-    replication: Arc<Mutex<HashMap<NodeId, Arc<MuxConn>>>>,
+    /// The replication stream to each peer incarnation, replaced when it fails.
+    replication: Arc<Mutex<HashMap<RaftId, Arc<MuxConn>>>>,
 }
 
 impl Peers {
@@ -66,21 +67,21 @@ impl Peers {
         Ok(ch)
     }
 
-    /// The replication stream to `node`, opened on first use and reopened after it failed.
+    /// The replication stream to `target`, opened on first use and reopened after it failed.
     pub fn replication(
         &self,
-        node: NodeId,
+        target: RaftId,
         addr: &str,
     ) -> Result<Arc<MuxConn>, tonic::transport::Error> {
-        let channel = self.channel(node, addr)?;
+        let channel = self.channel(target.node, addr)?;
         let mut streams = self.replication.lock().expect("replication map lock");
-        if let Some(conn) = streams.get(&node) {
+        if let Some(conn) = streams.get(&target) {
             if !conn.is_closed() {
                 return Ok(conn.clone());
             }
         }
-        let conn = MuxConn::start(channel, self.cluster_id.clone(), self.self_id);
-        streams.insert(node, conn.clone());
+        let conn = MuxConn::start(channel, self.cluster_id.clone(), self.self_id, target);
+        streams.insert(target, conn.clone());
         Ok(conn)
     }
 
@@ -135,9 +136,11 @@ impl Peers {
             .collect())
     }
 
+    /// Wraps `msg` of `group` for the member `to`.
     pub(super) fn envelope<T: Serialize>(
         &self,
         group: GroupId,
+        to: RaftId,
         msg: &T,
     ) -> Result<Envelope, std::io::Error> {
         Ok(Envelope {
@@ -145,6 +148,7 @@ impl Peers {
             group_id: group,
             from_node: self.self_id,
             payload: encode(msg)?,
+            to_incarnation: to.incarnation,
         })
     }
 }

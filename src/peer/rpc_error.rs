@@ -11,10 +11,12 @@ pub(super) fn unreachable(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
 
 pub(super) fn status_to_rpc(status: tonic::Status) -> RPCError<TypeConfig> {
     match status.code() {
-        // The peer is down or the connection broke: back off before retrying.
-        tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown => {
-            unreachable(status)
-        }
+        // The peer is down or the connection broke, or what answers is not the member
+        // addressed (another cluster, another incarnation): back off before retrying.
+        tonic::Code::Unavailable
+        | tonic::Code::Cancelled
+        | tonic::Code::Unknown
+        | tonic::Code::FailedPrecondition => unreachable(status),
         _ => RPCError::Network(NetworkError::new(&status)),
     }
 }

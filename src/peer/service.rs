@@ -3,7 +3,9 @@
 //!
 //! Every message is checked first: its cluster id must be this node's (a node of another
 //! cluster, or of this cluster started with another layout, is refused with an error naming
-//! both ids), and its group must be one this node is a member of.
+//! both ids), it must be addressed to this incarnation (a node whose data directory was
+//! replaced is not the member the sender means, and must neither vote nor take entries in its
+//! place), and its group must be one this node is a member of.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -42,8 +44,25 @@ impl RaftServer {
         Ok(())
     }
 
+    /// Refuses a message meant for another incarnation of this node.
+    fn check_addressee(&self, to_incarnation: u64, from: u64) -> Result<(), Status> {
+        let me = self.registry.self_raft_id();
+        if to_incarnation != me.incarnation {
+            let meant = crate::cluster::incarnation::RaftId {
+                node: me.node,
+                incarnation: to_incarnation,
+            };
+            return Err(Status::failed_precondition(format!(
+                "node {from} sent a message for member {meant}, but this is incarnation {me}: \
+                 this node's data directory was emptied or replaced, it is not that member"
+            )));
+        }
+        Ok(())
+    }
+
     fn raft_for(&self, envelope: &Envelope) -> Result<Raft, Status> {
         self.check_cluster(&envelope.cluster_id, envelope.from_node)?;
+        self.check_addressee(envelope.to_incarnation, envelope.from_node)?;
         self.registry
             .group(envelope.group_id)
             .map(|g| g.raft().clone())
@@ -93,10 +112,18 @@ impl RaftService for RaftServer {
         }
         // A node handshakes when it starts: if it had announced it was stopping, it is back.
         self.registry.set_peer_leaving(req.from_node, false);
+        let incarnations = self
+            .registry
+            .standing()
+            .incarnations()
+            .map(|i| i.as_map().clone().into_iter().collect())
+            .unwrap_or_default();
         Ok(Response::new(HandshakeReply {
             cluster_id: topology.cluster_id().to_string(),
             node_id: topology.self_id(),
             layout: topology.canonical().to_string(),
+            incarnation: self.registry.incarnation(),
+            incarnations,
         }))
     }
 
@@ -132,6 +159,7 @@ impl RaftService for RaftServer {
             return Ok(Response::new(Box::pin(futures::stream::empty())));
         };
         self.check_cluster(&first.cluster_id, first.from_node)?;
+        self.check_addressee(first.to_incarnation, first.from_node)?;
         Ok(Response::new(Box::pin(super::mux_server::serve(
             self.registry.clone(),
             first,

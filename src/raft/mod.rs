@@ -15,6 +15,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cluster::incarnation::RaftId;
 pub use crate::cluster::{GroupId, NodeAddr, NodeId};
 use crate::keyspace::{KeyspaceError, WriteOp};
 use crate::reply::Reply;
@@ -41,7 +42,7 @@ openraft::declare_raft_types!(
     pub TypeConfig:
         D = Request,
         R = Response,
-        NodeId = NodeId,
+        NodeId = RaftId,
         Node = NodeAddr,
 );
 
