@@ -37,6 +37,8 @@ pub struct Node {
     pub resp: String,
     pub grpc: String,
     log: PathBuf,
+    /// The node's data directory (`--dir`).
+    dir: PathBuf,
     args: Vec<String>,
     child: Option<Child>,
     paused: bool,
@@ -112,6 +114,7 @@ impl Cluster {
                     resp: format!("{host}:{port}"),
                     grpc: format!("{host}:{}", port + 10000),
                     log: dir.join(format!("node{i}.log")),
+                    dir: dir.join(format!("node{i}")),
                     args,
                     child: None,
                     paused: false,
@@ -173,6 +176,18 @@ impl Cluster {
             let _ = c.wait();
         }
         node.paused = false;
+    }
+
+    /// Empties the data directory of node `id`, which must be stopped: its disk is lost.
+    pub fn wipe(&mut self, id: usize) -> anyhow::Result<()> {
+        let node = &self.nodes[id - 1];
+        anyhow::ensure!(!node.running(), "node {id} must be stopped to wipe its directory");
+        if node.dir.exists() {
+            std::fs::remove_dir_all(&node.dir)
+                .with_context(|| format!("wiping {}", node.dir.display()))?;
+        }
+        std::fs::create_dir_all(&node.dir)?;
+        Ok(())
     }
 
     pub fn pause(&mut self, id: usize) {

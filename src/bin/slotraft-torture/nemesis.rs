@@ -13,6 +13,7 @@
 //! | `partition-ring` | non-transitive: every node sees only its ring neighbours (5+ nodes: a majority each, no two the same); with 3 nodes a bridge (one node sees both others, they do not see each other) | heal |
 //! | `transfer-leader` | leadership transfers of random groups to random members, every 300 ms, while held | — |
 //! | `snapshot` | snapshots (and log purges) on every node, every second, while held; combine with a small `--snapshot-logs` | — |
+//! | `wipe` | the interleaving in which a node that lost its disk would lose writes if it were counted as its old self: a minority `L` (one of three, two of five) is killed and falls behind; then node `W` is killed, its data directory emptied and restarted (always the same `W`: the cluster has lost one disk, which it must tolerate); then the nodes that hold the newest writes are killed and `L` restarted, so that `W` and `L` would be a quorum. `W` must be refused: the groups stay unavailable and nothing is lost | restart the killed nodes |
 //!
 //! Partitions cut node-to-node traffic only; clients keep reaching every node.
 
@@ -41,6 +42,7 @@ pub enum Fault {
     PartitionRing,
     TransferLeader,
     Snapshot,
+    Wipe,
 }
 
 impl Fault {
@@ -56,6 +58,7 @@ impl Fault {
             Fault::PartitionRing => "partition-ring",
             Fault::TransferLeader => "transfer-leader",
             Fault::Snapshot => "snapshot",
+            Fault::Wipe => "wipe",
         }
     }
 
@@ -95,6 +98,7 @@ pub async fn run(
     seed: u64,
 ) -> Cluster {
     let mut rng = StdRng::seed_from_u64(seed);
+    let mut lost_disk = None;
     if faults.is_empty() {
         tokio::time::sleep_until(end).await;
         return cluster;
@@ -115,7 +119,8 @@ pub async fn run(
         }
         let fault = round.pop().expect("refilled above");
         let hold_until = Instant::now() + schedule.hold;
-        let (undo, detail) = match apply(&mut cluster, fault, &mut rng, hold_until).await {
+        let applied = apply(&mut cluster, fault, &mut rng, &mut lost_disk, hold_until).await;
+        let (undo, detail) = match applied {
             Ok(x) => x,
             Err(e) => {
                 rec.nemesis(fault.name(), "skipped", e.to_string());
@@ -181,11 +186,14 @@ fn ids(nodes: &[usize]) -> String {
     format!("nodes {nodes:?}")
 }
 
+/// Applies `fault`. `lost_disk` is the node whose directory `wipe` empties (chosen at the first
+/// wipe, the same one after).
 async fn apply(
     cluster: &mut Cluster,
     fault: Fault,
     rng: &mut StdRng,
-    _hold_until: Instant,
+    lost_disk: &mut Option<usize>,
+    hold_until: Instant,
 ) -> anyhow::Result<(Undo, String)> {
     let n = cluster.nodes.len();
     let mut all: Vec<usize> = (1..=n).collect();
@@ -249,6 +257,32 @@ async fn apply(
             }
             cluster.net().partition(&cut)?;
             (Undo::Heal, format!("ring {all:?}, cut {cut:?}"))
+        }
+        Fault::Wipe => {
+            let w = *lost_disk.get_or_insert_with(|| rng.gen_range(1..=n));
+            let mut others: Vec<usize> = all.iter().copied().filter(|&i| i != w).collect();
+            others.shuffle(rng);
+            // With `w` counted as a member, `w` plus `behind` would be a majority.
+            let (behind, ahead) = others.split_at(n / 2);
+            let (mut behind, mut ahead) = (behind.to_vec(), ahead.to_vec());
+            behind.sort_unstable();
+            ahead.sort_unstable();
+            let stage = hold_until.saturating_duration_since(Instant::now()) / 3;
+            for &i in &behind {
+                cluster.kill(i);
+            }
+            tokio::time::sleep(stage).await;
+            cluster.kill(w);
+            cluster.wipe(w)?;
+            cluster.start_node(w)?;
+            for &i in &ahead {
+                cluster.kill(i);
+            }
+            for &i in &behind {
+                cluster.start_node(i)?;
+            }
+            let detail = format!("behind {behind:?}, wiped [{w}], then ahead {ahead:?} down");
+            (Undo::Restart(ahead), detail)
         }
         Fault::TransferLeader | Fault::Snapshot => (Undo::Nothing, String::new()),
     })

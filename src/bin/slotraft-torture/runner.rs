@@ -37,6 +37,10 @@ pub enum Family {
     Transfer,
     /// Everything at once.
     Mixed,
+    /// A node that lost its data directory (always the same one) in the interleaving that
+    /// would lose writes if it counted as its old self, plus kills and pauses: the wiped node
+    /// comes back as a new incarnation and must not count toward any quorum.
+    Wipe,
 }
 
 impl Family {
@@ -48,6 +52,7 @@ impl Family {
             Family::Partition => "partition",
             Family::Transfer => "transfer",
             Family::Mixed => "mixed",
+            Family::Wipe => "wipe",
         }
     }
 
@@ -59,6 +64,7 @@ impl Family {
             Family::Pause => vec![PauseLeader],
             Family::Partition => vec![PartitionHalves, PartitionLeader, PartitionRing],
             Family::Transfer => vec![TransferLeader, Snapshot, KillRandom],
+            Family::Wipe => vec![Wipe, KillRandom, Wipe, PauseLeader],
             Family::Mixed => vec![
                 KillRandom,
                 KillLeader,
