@@ -181,7 +181,10 @@ impl Cluster {
     /// Empties the data directory of node `id`, which must be stopped: its disk is lost.
     pub fn wipe(&mut self, id: usize) -> anyhow::Result<()> {
         let node = &self.nodes[id - 1];
-        anyhow::ensure!(!node.running(), "node {id} must be stopped to wipe its directory");
+        anyhow::ensure!(
+            !node.running(),
+            "node {id} must be stopped to wipe its directory"
+        );
         if node.dir.exists() {
             std::fs::remove_dir_all(&node.dir)
                 .with_context(|| format!("wiping {}", node.dir.display()))?;
