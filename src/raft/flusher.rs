@@ -193,7 +193,14 @@ impl Syncer {
             let entry = entry?;
             let name = entry.file_name();
             if !self.synced_blobs.contains(&name) {
-                File::open(entry.path())?.sync_all()?;
+                match File::open(entry.path()) {
+                    Ok(file) => file.sync_all()?,
+                    // sled removed it between the listing and the open: nothing refers to it
+                    // any more, so nothing needs it durable (it used to fail the sync, and
+                    // with it every write waiting on it).
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                }
                 synced_any = true;
             }
             present.insert(name);
