@@ -104,6 +104,10 @@ pub struct Args {
     /// Require clients to AUTH with this password (Redis requirepass) [default: none]
     #[arg(long)]
     pub requirepass: Option<String>,
+    /// Largest snapshot accepted from a leader, in bytes; a larger transfer is refused before
+    /// it is stored [default: 34359738368 (32 GiB)]
+    #[arg(long)]
+    pub max_snapshot_bytes: Option<u64>,
 }
 
 /// The validated configuration a node runs with.
@@ -125,6 +129,7 @@ pub struct Config {
     pub shutdown_timeout_ms: u64,
     /// `None`: no password (any `AUTH` is accepted, as Redis' `nopass` default user).
     pub requirepass: Option<String>,
+    pub max_snapshot_bytes: u64,
 }
 
 impl Args {
@@ -151,6 +156,7 @@ impl Args {
             external_cluster: self.external_cluster.or(other.external_cluster),
             external_port: self.external_port.or(other.external_port),
             shutdown_timeout_ms: self.shutdown_timeout_ms.or(other.shutdown_timeout_ms),
+            max_snapshot_bytes: self.max_snapshot_bytes.or(other.max_snapshot_bytes),
             requirepass: self.requirepass.or(other.requirepass),
         }
     }
@@ -284,6 +290,10 @@ impl Config {
         if shutdown_timeout_ms == 0 {
             return Err(invalid("shutdown-timeout-ms", "must be positive"));
         }
+        let max_snapshot_bytes = args.max_snapshot_bytes.unwrap_or(32 << 30);
+        if max_snapshot_bytes == 0 {
+            return Err(invalid("max-snapshot-bytes", "must be positive"));
+        }
         Ok(Config {
             bind,
             port,
@@ -299,6 +309,7 @@ impl Config {
             external_port,
             shutdown_timeout_ms,
             requirepass: args.requirepass.filter(|p| !p.is_empty()),
+            max_snapshot_bytes,
         })
     }
 }

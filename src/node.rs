@@ -27,7 +27,7 @@ use crate::peer::group_client::NetworkFactory;
 use crate::peer::handshake::spawn_handshakes;
 use crate::peer::leader_poll::poll_peers;
 use crate::peer::peers::Peers;
-use crate::peer::service::RaftServer;
+use crate::peer::service::{RaftServer, SnapshotInbox};
 use crate::proto::admin::admin_server::AdminServer as AdminGrpc;
 use crate::proto::raft::raft_service_server::RaftServiceServer;
 use crate::raft::flusher::FlusherHandle;
@@ -143,6 +143,10 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         .map_err(|e| NodeError::Raft(e.to_string()))?,
     );
 
+    let snapshot_dir = config.dir.join("snapshots");
+    std::fs::create_dir_all(&snapshot_dir).map_err(data_err)?;
+    // Transfers and snapshot writes cut short by a crash leave files nobody will finish.
+    crate::raft::snapshot_file::remove_leftovers(&snapshot_dir).map_err(data_err)?;
     let peers = Peers::new(topology.cluster_id().to_string(), topology.self_id());
     let registry = Arc::new(GroupRegistry::new(
         topology.clone(),
@@ -162,8 +166,14 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     let router = tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .add_service(
-            RaftServiceServer::new(RaftServer::new(registry.clone()))
-                .max_decoding_message_size(usize::MAX),
+            RaftServiceServer::new(RaftServer::new(
+                registry.clone(),
+                SnapshotInbox {
+                    dir: snapshot_dir.clone(),
+                    max_bytes: config.max_snapshot_bytes,
+                },
+            ))
+            .max_decoding_message_size(usize::MAX),
         )
         .add_service(AdminGrpc::new(AdminServer::new(registry.clone())));
     tokio::spawn(async move {
@@ -190,7 +200,6 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     match &standing {
         Standing::Member(agreed) => {
             tracing::info!(incarnation = %me, members = %agreed, "member of the cluster");
-            let snapshot_dir = config.dir.join("snapshots");
             for spec in topology
                 .groups()
                 .iter()

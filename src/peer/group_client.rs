@@ -1,9 +1,11 @@
 //! How openraft reaches a peer for one group: `NetworkFactory` builds a `GroupClient` per
 //! (group, peer), a clone of the one channel to that peer (`Peers`). Unary calls (votes,
 //! AppendEntries, leader transfer), pipelined AppendEntries as a substream of the peer's
-//! replication stream (`mux_client`), snapshots as a stream of 1 MiB chunks.
+//! replication stream (`mux_client`), snapshots as a stream of 1 MiB chunks read from the
+//! snapshot file as they are sent.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use openraft::errors::{NetworkError, RPCError, ReplicationClosed, StreamingError};
@@ -23,10 +25,8 @@ use crate::cluster::{GroupId, NodeAddr};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::{Envelope, SnapshotChunk};
 use crate::raft::codec::decode;
-use crate::raft::{RaftId, TypeConfig, Vote};
-
-/// Size of one snapshot chunk on the wire.
-const SNAPSHOT_CHUNK: usize = 1 << 20;
+use crate::raft::snapshot_file::SnapshotData;
+use crate::raft::{RaftId, Snapshot, TypeConfig, Vote};
 
 /// Builds clients for one group.
 pub struct NetworkFactory {
@@ -105,7 +105,7 @@ impl GroupClient {
 }
 
 impl RaftNetworkV2<TypeConfig> for GroupClient {
-    type SnapshotData = Vec<u8>;
+    type SnapshotData = SnapshotData;
 
     async fn append_entries(
         &mut self,
@@ -176,7 +176,7 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
     async fn full_snapshot(
         &mut self,
         vote: Vote,
-        snapshot: openraft::alias::SnapshotOf<TypeConfig, Vec<u8>>,
+        snapshot: Snapshot,
         cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
         _option: RPCOption,
     ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
@@ -190,21 +190,39 @@ impl RaftNetworkV2<TypeConfig> for GroupClient {
             .peers
             .envelope(self.group, self.target, &(vote, snapshot.meta.clone()))
             .map_err(|e| StreamingError::Network(NetworkError::new(&e)))?;
-        let data = bytes::Bytes::from(snapshot.snapshot);
-        let mut chunks = vec![SnapshotChunk {
+        let data = Arc::new(snapshot.snapshot);
+        let first = SnapshotChunk {
             header: Some(header),
-            data: bytes::Bytes::new().into(),
-        }];
-        let mut offset = 0;
-        while offset < data.len() {
-            let end = (offset + SNAPSHOT_CHUNK).min(data.len());
-            chunks.push(SnapshotChunk {
-                header: None,
-                data: data.slice(offset..end).into(),
-            });
-            offset = end;
-        }
-        let send = client.install_snapshot(futures::stream::iter(chunks));
+            data: Default::default(),
+            total_len: data.len(),
+        };
+        // Read from the file as the stream is pulled: one chunk in hand at a time.
+        let group = self.group;
+        let rest = futures::stream::unfold((data, 0u64), move |(data, offset)| async move {
+            let file = data.clone();
+            let chunk = tokio::task::spawn_blocking(move || file.chunk(offset))
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r);
+            match chunk {
+                Ok(chunk) if chunk.is_empty() => None,
+                Ok(chunk) => {
+                    let next = offset + chunk.len() as u64;
+                    let piece = SnapshotChunk {
+                        header: None,
+                        data: chunk,
+                        total_len: 0,
+                    };
+                    Some((piece, (data, next)))
+                }
+                Err(e) => {
+                    // Ending early makes the receiver refuse the transfer as short.
+                    tracing::warn!(group, error = %e, "reading the snapshot to send failed");
+                    None
+                }
+            }
+        });
+        let send = client.install_snapshot(futures::stream::once(async { first }).chain(rest));
         tokio::select! {
             closed = cancel => Err(StreamingError::Closed(closed)),
             reply = send => {

@@ -7,12 +7,14 @@
 //! replaced is not the member the sender means, and must neither vote nor take entries in its
 //! place), and its group must be one this node is a member of.
 
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::Stream;
 use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use serde::Serialize;
+use tokio::io::AsyncWriteExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::group::GroupRegistry;
@@ -22,15 +24,27 @@ use crate::proto::raft::{
     LeavingReply, LeavingRequest, ReplicateBatch, ReplicateReplyBatch, Reply, SnapshotChunk,
 };
 use crate::raft::codec::{decode, encode};
+use crate::raft::snapshot_file::{self, SnapshotData};
+use crate::raft::state_machine::snapshot_path;
 use crate::raft::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 
 pub struct RaftServer {
     registry: Arc<GroupRegistry>,
+    inbox: SnapshotInbox,
+}
+
+/// Where snapshots sent by leaders are stored while they arrive, and how large one may be.
+#[derive(Debug, Clone)]
+pub struct SnapshotInbox {
+    /// The node's snapshot directory (`--dir`/snapshots).
+    pub dir: PathBuf,
+    /// `--max-snapshot-bytes`.
+    pub max_bytes: u64,
 }
 
 impl RaftServer {
-    pub fn new(registry: Arc<GroupRegistry>) -> Self {
-        Self { registry }
+    pub fn new(registry: Arc<GroupRegistry>, inbox: SnapshotInbox) -> Self {
+        Self { registry, inbox }
     }
 
     fn check_cluster(&self, cluster_id: &str, from: u64) -> Result<(), Status> {
@@ -83,6 +97,40 @@ fn payload<T: serde::de::DeserializeOwned>(envelope: &Envelope) -> Result<T, Sta
 fn reply<T: Serialize>(value: &T) -> Result<Response<Reply>, Status> {
     let payload = encode(value).map_err(|e| Status::internal(e.to_string()))?;
     Ok(Response::new(Reply { payload }))
+}
+
+/// Stores a snapshot transfer in the file at `path` as it arrives (`first` is the data of its
+/// first chunk): exactly `total` bytes, or an error.
+async fn receive(
+    path: &Path,
+    first: Vec<u8>,
+    inbound: &mut Streaming<SnapshotChunk>,
+    total: u64,
+) -> Result<(), Status> {
+    let io = |e: std::io::Error| Status::internal(format!("storing a received snapshot: {e}"));
+    let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+    let mut got = 0u64;
+    let mut chunk = first;
+    loop {
+        got += chunk.len() as u64;
+        if got > total {
+            return Err(Status::invalid_argument(format!(
+                "snapshot transfer longer than the {total} bytes it announced"
+            )));
+        }
+        file.write_all(&chunk).await.map_err(io)?;
+        chunk = match inbound.message().await? {
+            Some(next) => next.data,
+            None => break,
+        };
+    }
+    if got != total {
+        return Err(Status::invalid_argument(format!(
+            "snapshot transfer ended after {got} of the {total} bytes it announced"
+        )));
+    }
+    file.flush().await.map_err(io)?;
+    Ok(())
 }
 
 fn fatal(e: impl std::fmt::Display) -> Status {
@@ -181,10 +229,28 @@ impl RaftService for RaftServer {
             .ok_or_else(|| Status::invalid_argument("snapshot stream without header"))?;
         let raft = self.raft_for(&header)?;
         let (vote, meta): (Vote, SnapshotMeta) = payload(&header)?;
-        let mut data = first.data;
-        while let Some(chunk) = inbound.message().await? {
-            data.extend_from_slice(&chunk.data);
+        let total = first.total_len;
+        if total > self.inbox.max_bytes {
+            return Err(Status::resource_exhausted(format!(
+                "snapshot of slot group {} is {total} bytes, more than this node accepts \
+                 (--max-snapshot-bytes {})",
+                header.group_id, self.inbox.max_bytes
+            )));
         }
+        let path = snapshot_file::inbox_path(
+            &snapshot_path(&self.inbox.dir, header.group_id),
+            rand::random(),
+        );
+        let received = receive(&path, first.data, &mut inbound, total).await;
+        let data = match received.and_then(|()| {
+            SnapshotData::received(path.clone()).map_err(|e| Status::internal(e.to_string()))
+        }) {
+            Ok(data) => data,
+            Err(status) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Err(status);
+            }
+        };
         let snapshot = Snapshot {
             meta,
             snapshot: data,

@@ -1,6 +1,7 @@
 //! The Raft side of a node: openraft's type configuration for slot groups, and the storage that
 //! openraft drives — the sled log store with its group-commit flusher, the keyspace state
-//! machine with its snapshots, and the codec of Raft messages. The network between nodes is
+//! machine with its snapshots (streamed through files: `snapshot_file`), and the codec of Raft
+//! messages. The network between nodes is
 //! `peer/`.
 //!
 //! One `openraft::Raft` instance runs per slot group this node is a member of. All groups share
@@ -9,6 +10,7 @@
 pub mod codec;
 pub mod flusher;
 pub mod log_store;
+pub mod snapshot_file;
 pub mod state_machine;
 
 use std::fmt;
@@ -51,6 +53,6 @@ pub type LogId = openraft::alias::LogIdOf<TypeConfig>;
 pub type Vote = openraft::alias::VoteOf<TypeConfig>;
 pub type Entry = openraft::alias::EntryOf<TypeConfig>;
 pub type SnapshotMeta = openraft::alias::SnapshotMetaOf<TypeConfig>;
-pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, Vec<u8>>;
+pub type Snapshot = openraft::alias::SnapshotOf<TypeConfig, snapshot_file::SnapshotData>;
 pub type Metrics = openraft::RaftMetrics<TypeConfig>;
 pub type StoredMembership = openraft::alias::StoredMembershipOf<TypeConfig>;
