@@ -281,8 +281,10 @@ fn follower_learns_last_commit_without_more_writes() {
 }
 
 /// Fault: a follower is killed while the others write enough for several snapshots and log
-/// purges, then restarted. Asserts: it catches up by installing a snapshot sent over gRPC
-/// (its log no longer reaches back far enough) and then holds every acknowledged write.
+/// purges, then restarted, first with a `--max-snapshot-bytes` below the snapshot's size.
+/// Asserts: with the bound it refuses the transfers (logged, nothing left on disk) and stays
+/// behind; without it, it catches up by installing a snapshot streamed over gRPC (its log no
+/// longer reaches back far enough) and then holds every acknowledged write.
 #[test]
 fn lagging_node_catches_up_by_snapshot_after_purge() {
     let mut cluster = Cluster::start(3, &["--groups", "2", "--snapshot-logs", "40"]);
@@ -302,6 +304,37 @@ fn lagging_node_catches_up_by_snapshot_after_purge() {
         assert!(status.success(), "slotraft-ctl snapshot failed");
     }
     std::thread::sleep(Duration::from_secs(1));
+    // First with a bound smaller than any snapshot: node 3 refuses the transfers (before
+    // storing them) and stays behind.
+    let plain_args = cluster.node(3).args.clone();
+    cluster
+        .node(3)
+        .args
+        .extend(["--max-snapshot-bytes".to_string(), "64".to_string()]);
+    cluster.node(3).start();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&cluster.nodes[2].log)
+        .unwrap()
+        .contains("refusing a snapshot larger than --max-snapshot-bytes")
+    {
+        assert!(Instant::now() < deadline, "node 3 never refused a snapshot");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut c = connect(&cluster.nodes[2].addr()).unwrap();
+    let _: () = redis::cmd("READONLY").query(&mut c).unwrap();
+    let late: RedisResult<Option<String>> = redis::cmd("GET").arg("late:399").query(&mut c);
+    assert!(
+        !matches!(late, Ok(Some(_))),
+        "node 3 caught up without the snapshot it refused: {late:?}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(cluster.nodes[2].dir.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".recv-"))
+        .collect();
+    assert!(leftovers.is_empty(), "refused transfers left {leftovers:?}");
+    cluster.node(3).kill();
+    cluster.node(3).args = plain_args;
     cluster.node(3).start();
     cluster.wait_healthy(Duration::from_secs(30));
     // Read every key from node 3 itself (READONLY): it must have caught up.

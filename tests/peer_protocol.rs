@@ -5,7 +5,8 @@
 //! that messages addressed to another incarnation of the node (the member it was before its
 //! data directory was replaced) are refused on every entry point,
 //! that a broken substream of the shared replication stream fails alone (unknown group,
-//! undecodable request) while the stream keeps serving the others, and that the node keeps
+//! undecodable request) while the stream keeps serving the others, that snapshot transfers
+//! that are not what they announce are refused and leave nothing on disk, and that the node keeps
 //! serving clients with its data intact afterwards.
 
 mod support;
@@ -17,7 +18,7 @@ use openraft::raft::{AppendEntriesRequest, StreamAppendError, StreamAppendResult
 use slotraft::cluster::topology::{parse_initial_cluster, Topology};
 use slotraft::proto::raft::raft_service_client::RaftServiceClient;
 use slotraft::proto::raft::{
-    Envelope, HandshakeRequest, ReplicateBatch, ReplicateFrame, ReplicateReply,
+    Envelope, HandshakeRequest, ReplicateBatch, ReplicateFrame, ReplicateReply, SnapshotChunk,
 };
 use slotraft::raft::codec::{decode, encode};
 use slotraft::raft::{RaftId, TypeConfig, Vote};
@@ -223,7 +224,75 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
             "{result:?}"
         );
         assert!(end_of(3).error.is_empty(), "{:?}", end_of(3));
+
+        // Snapshot transfers that are not what they announce are refused before any group
+        // sees them: too large for --max-snapshot-bytes, ending short, running long, or not a
+        // snapshot file at all.
+        let header = Envelope {
+            cluster_id: ours.clone(),
+            group_id: 0,
+            from_node: 9,
+            payload: encode(&(
+                Vote::new_committed(99, RaftId::from(9)),
+                slotraft::raft::SnapshotMeta::default(),
+            ))
+            .unwrap(),
+            to_incarnation: incarnation,
+        };
+        let transfer = |total_len: u64, pieces: Vec<Vec<u8>>| {
+            let mut chunks = vec![SnapshotChunk {
+                header: Some(header.clone()),
+                data: Vec::new(),
+                total_len,
+            }];
+            chunks.extend(pieces.into_iter().map(|data| SnapshotChunk {
+                header: None,
+                data,
+                total_len: 0,
+            }));
+            futures::stream::iter(chunks)
+        };
+        let cases = [
+            (
+                u64::MAX,
+                vec![],
+                tonic::Code::ResourceExhausted,
+                "--max-snapshot-bytes",
+            ),
+            (
+                10,
+                vec![vec![0; 5]],
+                tonic::Code::InvalidArgument,
+                "ended after 5 of the 10",
+            ),
+            (
+                5,
+                vec![vec![0; 3], vec![0; 3]],
+                tonic::Code::InvalidArgument,
+                "longer than",
+            ),
+            (
+                6,
+                vec![vec![7; 6]],
+                tonic::Code::InvalidArgument,
+                "not a snapshot file",
+            ),
+        ];
+        for (total, pieces, code, text) in cases {
+            let err = c
+                .install_snapshot(transfer(total, pieces))
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), code, "{}", err.message());
+            assert!(err.message().contains(text), "{}", err.message());
+        }
     });
+    let leftovers: Vec<_> = std::fs::read_dir(node.dir.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".recv-"))
+        .collect();
+    assert!(leftovers.is_empty(), "refused transfers left {leftovers:?}");
 
     // Still serving, nothing lost.
     let v: String = redis::cmd("GET").arg("kept").query(&mut redis).unwrap();

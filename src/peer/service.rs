@@ -133,6 +133,22 @@ async fn receive(
     Ok(())
 }
 
+/// The received file at `path`, if it is a snapshot file of what the transfer announced
+/// (openraft stops a group whose install fails, so a file that is plainly not the announced
+/// snapshot is refused here, as the peer's error).
+fn checked(path: PathBuf, announced: &SnapshotMeta) -> Result<SnapshotData, Status> {
+    let data = SnapshotData::received(path).map_err(|e| Status::internal(e.to_string()))?;
+    match data.meta() {
+        Ok(meta) if meta == *announced => Ok(data),
+        Ok(meta) => Err(Status::invalid_argument(format!(
+            "snapshot file holds {meta:?}, but the transfer announced {announced:?}"
+        ))),
+        Err(e) => Err(Status::invalid_argument(format!(
+            "received snapshot is not a snapshot file: {e}"
+        ))),
+    }
+}
+
 fn fatal(e: impl std::fmt::Display) -> Status {
     // The group's Raft stopped (shutdown or storage failure): the peer should back off.
     Status::unavailable(format!("raft group unavailable: {e}"))
@@ -231,6 +247,13 @@ impl RaftService for RaftServer {
         let (vote, meta): (Vote, SnapshotMeta) = payload(&header)?;
         let total = first.total_len;
         if total > self.inbox.max_bytes {
+            tracing::warn!(
+                group = header.group_id,
+                from = header.from_node,
+                bytes = total,
+                max = self.inbox.max_bytes,
+                "refusing a snapshot larger than --max-snapshot-bytes"
+            );
             return Err(Status::resource_exhausted(format!(
                 "snapshot of slot group {} is {total} bytes, more than this node accepts \
                  (--max-snapshot-bytes {})",
@@ -242,9 +265,7 @@ impl RaftService for RaftServer {
             rand::random(),
         );
         let received = receive(&path, first.data, &mut inbound, total).await;
-        let data = match received.and_then(|()| {
-            SnapshotData::received(path.clone()).map_err(|e| Status::internal(e.to_string()))
-        }) {
+        let data = match received.and_then(|()| checked(path.clone(), &meta)) {
             Ok(data) => data,
             Err(status) => {
                 let _ = tokio::fs::remove_file(&path).await;
