@@ -51,6 +51,13 @@ pub enum NodeError {
     Sled { dir: String, source: sled::Error },
     #[error("raft: {0}")]
     Raft(String),
+    #[error("data directory {dir}: slot group {group}'s log is purged up to {purged}, but its snapshot (snapshots/group-{group}.snap) covers {snapshot}: the entries between are gone, so this node's copy of the group is incomplete. Restore the directory from the same moment, or empty it (the node then comes back as a new incarnation; README: \"A node that lost its data directory\")")]
+    SnapshotBehindLog {
+        dir: String,
+        group: u32,
+        purged: String,
+        snapshot: String,
+    },
     #[error("cannot listen for gRPC on {addr}: {source}")]
     GrpcBind { addr: String, source: io::Error },
 }
@@ -207,6 +214,20 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
             {
                 let log = LogStore::open(&db, spec.id, flusher.clone()).map_err(data_err)?;
                 let sm = StateMachine::open(spec.id, &snapshot_dir).map_err(data_err)?;
+                // openraft purges only what a snapshot covers; a snapshot behind the purged
+                // log was lost or replaced, and starting would silently skip entries.
+                let purged = log.purged().map_err(data_err)?;
+                if purged.is_some() && sm.restored_up_to() < purged {
+                    return Err(NodeError::SnapshotBehindLog {
+                        dir: dir_name.clone(),
+                        group: spec.id,
+                        purged: format!("index {}", purged.map_or(0, |p| p.index)),
+                        snapshot: match sm.restored_up_to() {
+                            Some(s) => format!("up to index {}", s.index),
+                            None => "nothing (it is missing)".to_string(),
+                        },
+                    });
+                }
                 let state = sm.shared();
                 let network = NetworkFactory::new(spec.id, peers.clone());
                 let raft = Raft::new(me, raft_config.clone(), network, log, sm)

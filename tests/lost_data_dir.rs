@@ -238,3 +238,55 @@ fn an_emptied_raft_log_alone_is_a_new_incarnation() {
     }
     assert_eq!(write_keys(&mut client, "after", 50).len(), 50);
 }
+
+/// Fault: a follower's `snapshots/` directory is deleted while it is stopped, after its log was
+/// purged behind a snapshot (its Raft log and incarnation are kept). Asserts: it refuses to
+/// start (exit status non-zero, an error naming the group and the gap) instead of starting
+/// with a keyspace that silently lacks the purged entries; the other two serve every
+/// acknowledged write.
+#[test]
+fn a_lost_snapshot_behind_a_purged_log_is_refused_at_start() {
+    let mut cluster = Cluster::start(3, &["--groups", "2", "--snapshot-logs", "40"]);
+    let mut client = RoutedClient::new(cluster.addrs());
+    let acked = write_keys(&mut client, "k", 300);
+    assert_eq!(acked.len(), 300);
+    let node2 = format!("127.0.0.1:{}", cluster.node(2).grpc_port);
+    let ok = Command::new(CTL)
+        .args(["--node", &node2, "snapshot"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "slotraft-ctl snapshot failed");
+    std::thread::sleep(Duration::from_secs(1));
+
+    cluster.node(2).kill();
+    std::fs::remove_dir_all(cluster.node(2).dir.join("snapshots")).unwrap();
+    cluster.node(2).start();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = cluster.node(2).child.as_mut().unwrap().try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 2 started with its snapshots gone"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    cluster.node(2).child = None;
+    assert!(!status.success(), "refused with a failure exit: {status}");
+    let log = std::fs::read_to_string(&cluster.node(2).log).unwrap();
+    assert!(
+        log.contains("the entries between are gone"),
+        "the refusal says why; log:\n{log}"
+    );
+
+    let mut client = RoutedClient::new(vec![cluster.node(1).addr(), cluster.node(3).addr()]);
+    for (k, v) in &acked {
+        assert_eq!(
+            bulk(&client.read(&get_cmd(k), Duration::from_secs(20))).as_deref(),
+            Some(v.as_str()),
+            "{k}"
+        );
+    }
+}

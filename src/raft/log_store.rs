@@ -51,6 +51,11 @@ impl LogStore {
         Ok(Self { tree, flusher })
     }
 
+    /// The last log id purged (removed because a snapshot covers it), if any.
+    pub fn purged(&self) -> io::Result<Option<LogId>> {
+        self.get_meta(META_PURGED)
+    }
+
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
         match self.tree.get(key).map_err(sled_err)? {
             Some(bytes) => Ok(Some(decode(&bytes)?)),

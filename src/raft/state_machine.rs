@@ -64,6 +64,11 @@ impl StateMachine {
         })
     }
 
+    /// The last log id the restored snapshot covers (`None`: no snapshot).
+    pub fn restored_up_to(&self) -> Option<LogId> {
+        self.state.read().ok().and_then(|s| s.last_applied)
+    }
+
     pub fn shared(&self) -> SharedState {
         self.state.clone()
     }
