@@ -9,43 +9,6 @@ use std::time::{Duration, Instant};
 use redis::Value;
 use support::*;
 
-fn value_str(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        Value::Nil => None,
-        other => panic!("unexpected reply {other:?}"),
-    }
-}
-
-/// Writes `count` keys through `client`; returns the acknowledged ones (key → value).
-fn write_keys(client: &mut RoutedClient, prefix: &str, count: usize) -> BTreeMap<String, String> {
-    let mut acked = BTreeMap::new();
-    for i in 0..count {
-        let (k, v) = (format!("{prefix}:{i}"), format!("v{i}-{prefix}"));
-        if let Outcome::Ok(_) = client.run(&set_cmd(&k, &v)) {
-            acked.insert(k, v);
-        }
-    }
-    acked
-}
-
-fn assert_all_readable(cluster: &Cluster, acked: &BTreeMap<String, String>) {
-    let mut client = RoutedClient::new(cluster.addrs());
-    let mut missing = Vec::new();
-    for (k, v) in acked {
-        let got = value_str(&client.read(&get_cmd(k), Duration::from_secs(20)));
-        if got.as_deref() != Some(v.as_str()) {
-            missing.push((k.clone(), got));
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "{} acknowledged writes lost or changed, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
-}
-
 /// Fault: `kill -9` of the node leading the most slot groups, while a client keeps writing.
 /// Asserts: every write acknowledged before, during and after the kill is readable through the
 /// new leaders.
@@ -68,11 +31,11 @@ fn acknowledged_writes_survive_kill_of_leader() {
         acked.len() > 300,
         "the surviving majority keeps accepting writes"
     );
-    assert_all_readable(&cluster, &acked);
+    assert_all_readable(cluster.addrs(), &acked);
     // The old leader comes back as a follower and everything is still there.
     cluster.node(victim).start();
     cluster.wait_healthy(Duration::from_secs(30));
-    assert_all_readable(&cluster, &acked);
+    assert_all_readable(cluster.addrs(), &acked);
 }
 
 /// Fault: `kill -9` of all three nodes at once, then a restart.
@@ -99,7 +62,7 @@ fn acknowledged_writes_survive_kill_of_all_nodes() {
         n.start();
     }
     cluster.wait_healthy(Duration::from_secs(30));
-    assert_all_readable(&cluster, &acked);
+    assert_all_readable(cluster.addrs(), &acked);
     let mut client = RoutedClient::new(cluster.addrs());
     let counter = value_str(&client.read(&get_cmd("counter"), Duration::from_secs(10)));
     assert_eq!(
@@ -327,11 +290,7 @@ fn lagging_node_catches_up_by_snapshot_after_purge() {
         !matches!(late, Ok(Some(_))),
         "node 3 caught up without the snapshot it refused: {late:?}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(cluster.nodes[2].dir.join("snapshots"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".recv-"))
-        .collect();
+    let leftovers = snapshot_leftovers(&cluster.nodes[2].dir);
     assert!(leftovers.is_empty(), "refused transfers left {leftovers:?}");
     cluster.node(3).kill();
     cluster.node(3).args = plain_args;
@@ -423,7 +382,7 @@ fn single_node_acknowledged_writes_survive_kill_9() {
     cluster.node(1).kill();
     cluster.node(1).start();
     cluster.wait_healthy(Duration::from_secs(30));
-    assert_all_readable(&cluster, &acked);
+    assert_all_readable(cluster.addrs(), &acked);
     let mut client = RoutedClient::new(cluster.addrs());
     match client.run(redis::cmd("TTL").arg("solo:0")) {
         Outcome::Ok(Value::Int(ttl)) => {
@@ -505,5 +464,5 @@ fn restarted_leader_is_not_restored_in_its_old_term() {
             after[group]
         );
     }
-    assert_all_readable(&cluster, &acked);
+    assert_all_readable(cluster.addrs(), &acked);
 }

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,24 +12,6 @@ use redis::Value;
 use support::*;
 
 const CTL: &str = env!("CARGO_BIN_EXE_slotraft-ctl");
-
-fn write_keys(client: &mut RoutedClient, prefix: &str, count: usize) -> BTreeMap<String, String> {
-    let mut acked = BTreeMap::new();
-    for i in 0..count {
-        let (k, v) = (format!("{prefix}:{i}"), format!("v{i}-{prefix}"));
-        if let Outcome::Ok(_) = client.run(&set_cmd(&k, &v)) {
-            acked.insert(k, v);
-        }
-    }
-    acked
-}
-
-fn bulk(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        _ => None,
-    }
-}
 
 /// `slotraft-ctl status` of `node` (stdout), and whether `health` passes.
 fn ctl_status(node: &NodeProc) -> (String, bool) {
@@ -136,7 +117,7 @@ fn a_wiped_node_is_not_counted_as_its_old_self() {
             let read: redis::RedisResult<Value> = get_cmd(key).query(&mut conn);
             if let Ok(v) = &read {
                 assert_eq!(
-                    bulk(v).as_deref(),
+                    value_str(v).as_deref(),
                     Some(value.as_str()),
                     "{node_addr} answered a read of an acknowledged key wrongly: lost write {key}"
                 );
@@ -146,21 +127,9 @@ fn a_wiped_node_is_not_counted_as_its_old_self() {
 
     cluster.node(b).start();
     cluster.wait_healthy(Duration::from_secs(30));
-    let mut client = RoutedClient::new(vec![addr(&mut cluster, b), addr(&mut cluster, c)]);
-    let mut lost = Vec::new();
-    for (k, v) in &acked {
-        let got = bulk(&client.read(&get_cmd(k), Duration::from_secs(20)));
-        if got.as_deref() != Some(v.as_str()) {
-            lost.push((k.clone(), got));
-        }
-    }
-    assert!(
-        lost.is_empty(),
-        "{} of {} acknowledged writes lost or changed, e.g. {:?}",
-        lost.len(),
-        acked.len(),
-        &lost[..lost.len().min(5)]
-    );
+    let b_and_c = vec![addr(&mut cluster, b), addr(&mut cluster, c)];
+    assert_all_readable(b_and_c.clone(), &acked);
+    let mut client = RoutedClient::new(b_and_c);
     // B and C serve new writes again.
     let after = write_keys(&mut client, "b-back", 50);
     assert_eq!(after.len(), 50, "B and C are a quorum again");
@@ -194,7 +163,7 @@ fn a_wiped_node_is_not_counted_as_its_old_self() {
     let mut via_a = RoutedClient::new(vec![addr(&mut cluster, a)]);
     let (k, v) = acked.iter().next().unwrap();
     assert_eq!(
-        bulk(&via_a.read(&get_cmd(k), Duration::from_secs(20))).as_deref(),
+        value_str(&via_a.read(&get_cmd(k), Duration::from_secs(20))).as_deref(),
         Some(v.as_str())
     );
 }
@@ -228,14 +197,9 @@ fn an_emptied_raft_log_alone_is_a_new_incarnation() {
         "a new incarnation"
     );
 
-    let mut client = RoutedClient::new(vec![cluster.node(1).addr(), cluster.node(3).addr()]);
-    for (k, v) in &acked {
-        assert_eq!(
-            bulk(&client.read(&get_cmd(k), Duration::from_secs(20))).as_deref(),
-            Some(v.as_str()),
-            "{k}"
-        );
-    }
+    let survivors = vec![cluster.node(1).addr(), cluster.node(3).addr()];
+    assert_all_readable(survivors.clone(), &acked);
+    let mut client = RoutedClient::new(survivors);
     assert_eq!(write_keys(&mut client, "after", 50).len(), 50);
 }
 
@@ -281,12 +245,5 @@ fn a_lost_snapshot_behind_a_purged_log_is_refused_at_start() {
         "the refusal says why; log:\n{log}"
     );
 
-    let mut client = RoutedClient::new(vec![cluster.node(1).addr(), cluster.node(3).addr()]);
-    for (k, v) in &acked {
-        assert_eq!(
-            bulk(&client.read(&get_cmd(k), Duration::from_secs(20))).as_deref(),
-            Some(v.as_str()),
-            "{k}"
-        );
-    }
+    assert_all_readable(vec![cluster.node(1).addr(), cluster.node(3).addr()], &acked);
 }

@@ -287,11 +287,7 @@ fn peers_of_another_cluster_and_broken_substreams_are_refused() {
             assert!(err.message().contains(text), "{}", err.message());
         }
     });
-    let leftovers: Vec<_> = std::fs::read_dir(node.dir.join("snapshots"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".recv-"))
-        .collect();
+    let leftovers = snapshot_leftovers(&node.dir);
     assert!(leftovers.is_empty(), "refused transfers left {leftovers:?}");
 
     // Still serving, nothing lost.

@@ -2,7 +2,7 @@
 //! small client that follows `-MOVED` like a cluster client does.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -322,4 +322,58 @@ pub fn get_cmd(key: &str) -> redis::Cmd {
     let mut c = redis::cmd("GET");
     c.arg(key);
     c
+}
+
+/// A bulk string reply as text; `None` for nil (anything else is a test failure).
+pub fn value_str(v: &Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::Nil => None,
+        other => panic!("unexpected reply {other:?}"),
+    }
+}
+
+/// Writes `count` keys through `client`; returns the acknowledged ones (key → value).
+pub fn write_keys(
+    client: &mut RoutedClient,
+    prefix: &str,
+    count: usize,
+) -> BTreeMap<String, String> {
+    let mut acked = BTreeMap::new();
+    for i in 0..count {
+        let (k, v) = (format!("{prefix}:{i}"), format!("v{i}-{prefix}"));
+        if let Outcome::Ok(_) = client.run(&set_cmd(&k, &v)) {
+            acked.insert(k, v);
+        }
+    }
+    acked
+}
+
+/// Reads every acknowledged key through the nodes at `entry` (following `-MOVED`) and fails
+/// the test, counting them, if any is missing or changed.
+pub fn assert_all_readable(entry: Vec<String>, acked: &BTreeMap<String, String>) {
+    let mut client = RoutedClient::new(entry);
+    let mut missing = Vec::new();
+    for (k, v) in acked {
+        let got = value_str(&client.read(&get_cmd(k), Duration::from_secs(20)));
+        if got.as_deref() != Some(v.as_str()) {
+            missing.push((k.clone(), got));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost or changed, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
+
+/// Files an interrupted or refused snapshot transfer left in a node's `snapshots/`.
+pub fn snapshot_leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".recv-"))
+        .collect()
 }
