@@ -193,6 +193,10 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     // answer); groups are hosted only once this incarnation is known to be the member.
     let standing = match standing {
         Standing::Enrolling { .. } => {
+            tracing::info!(
+                incarnation = %me,
+                "new data directory: asking the other nodes whether the cluster exists"
+            );
             let settled = enrol(&registry, &peers)
                 .await
                 .map_err(NodeError::PeerMismatch)?;

@@ -57,14 +57,15 @@ pub async fn enrol(registry: &GroupRegistry, peers: &Peers) -> Result<Standing, 
             }
         }
         let standing = decide(&nodes, me, &answers);
-        match &standing {
-            Standing::Enrolling { waiting_for } => {
-                tracing::info!(?waiting_for, "creating the cluster: waiting for nodes");
-                registry.set_standing(standing);
-                tokio::time::sleep(RETRY).await;
-            }
-            _ => return Ok(standing),
+        if !matches!(standing, Standing::Enrolling { .. }) {
+            return Ok(standing);
         }
+        // Said once per change of whom it waits for, not on every round.
+        if registry.standing() != standing {
+            tracing::info!("{}", standing.describe());
+            registry.set_standing(standing);
+        }
+        tokio::time::sleep(RETRY).await;
     }
 }
 
