@@ -91,7 +91,8 @@ impl fmt::Display for Incarnations {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Standing {
     /// A new data directory whose cluster has not settled the incarnations yet: the node waits
-    /// for every node of the layout to answer (listed here: those that have not).
+    /// for every node of the layout to answer, then for the creator to record the members (listed
+    /// here: the nodes awaited).
     Enrolling { waiting_for: Vec<NodeId> },
     /// This incarnation is the cluster's member: it hosts its groups.
     Member(Incarnations),
@@ -121,7 +122,7 @@ impl Standing {
             Standing::Enrolling { waiting_for } => {
                 let ids: Vec<String> = waiting_for.iter().map(|n| n.to_string()).collect();
                 format!(
-                    "enrolling: creating the cluster, waiting for node(s) {} to answer",
+                    "enrolling: creating the cluster, waiting for node(s) {}",
                     ids.join(", ")
                 )
             }
