@@ -29,6 +29,9 @@ MC_AsyncWait        MCAsyncReplication  NoLostWrite
 MC_AsyncWaitAll     MCAsyncReplication  NoLostWrite
 MC_WitnessLeaderAfterAck MCSlotRaft     NoLeaderAfterAck
 MC_WitnessReadAfterAck   MCSlotRaft     NoReadAfterAck
+MC_Reconfig         Reconfig            pass
+MC_ReconfigDirect   Reconfig            ElectionSafety
+MC_ReconfigWitness  Reconfig            ChangeNeverCompletes
 "
 LARGE_RUNS="
 MC_Values2Reads     MCSlotRaft          pass

@@ -5,6 +5,7 @@ used), reads them back through the client, and asserts every acknowledged write 
 """
 import os
 import subprocess
+import time
 
 import pytest
 import redis
@@ -147,7 +148,26 @@ def test_redis_py_every_family_across_a_leader_change(cluster, protocol):
     rc.close()
 
 
+def wait_leaders_settled(ports, timeout=60):
+    """Waits until every node leads a share of the groups and `CLUSTER SLOTS` has not changed
+    for longer than the leader balancer's period (2 s), after earlier tests moved leaders.
+    redis-benchmark reads the topology once: a master it skipped for having no slots that gains
+    some while it runs makes it exit ("could not find node with ID ...")."""
+    deadline = time.time() + timeout
+    last, since = None, time.time()
+    while time.time() < deadline:
+        view = redis.Redis(port=ports[0]).execute_command("CLUSTER SLOTS")
+        masters = {entry[2][1] for entry in view}
+        if view != last:
+            last, since = view, time.time()
+        elif masters == set(ports) and time.time() - since > 3:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"leaders did not settle: {last}")
+
+
 def test_redis_benchmark_cluster_mode_completes_without_errors(cluster):
+    wait_leaders_settled(cluster)
     out = subprocess.run(["redis-benchmark", "--cluster", "-p", str(cluster[0]), "-n", "2000", "-c", "10",
                           "-t", "set,get,incr,lpush,sadd,hset,zadd", "-q"],
                          capture_output=True, text=True, timeout=300)
