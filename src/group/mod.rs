@@ -84,24 +84,17 @@ impl Group {
             .map(|l| l.node)
     }
 
-    /// The Raft identity under which node `node` is a voter of this group, if it is one.
-    pub fn voter(&self, node: NodeId) -> Option<RaftId> {
-        let metrics = self.raft.metrics();
-        let m = metrics.borrow_watched();
-        let found = m
-            .membership_config
-            .membership()
-            .voter_ids()
-            .find(|id| id.node == node);
-        found
-    }
-
     /// The group's voters as Raft identities (node and incarnation).
     pub fn voters(&self) -> Vec<RaftId> {
         let metrics = self.raft.metrics();
         let m = metrics.borrow_watched();
         let voters = m.membership_config.membership().voter_ids().collect();
         voters
+    }
+
+    /// The Raft identity under which node `node` is a voter of this group, if it is one.
+    pub fn voter(&self, node: NodeId) -> Option<RaftId> {
+        self.voters().into_iter().find(|id| id.node == node)
     }
 
     /// Asks openraft to hand leadership to node `to` (a voter of this group). For operators
