@@ -346,7 +346,7 @@ mod tests {
         assert_eq!(c.dir, PathBuf::from("./slotraft-data"));
         assert_eq!(c.topology.nodes().len(), 1);
         assert_eq!(c.topology.groups().len(), 16);
-        assert_eq!(c.topology.self_addr().resp, "127.0.0.1:6379");
+        assert_eq!(c.topology.self_addr().unwrap().resp, "127.0.0.1:6379");
     }
 
     #[test]

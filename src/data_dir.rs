@@ -13,6 +13,7 @@ use std::path::Path;
 use thiserror::Error;
 
 use crate::cluster::incarnation::Incarnations;
+use crate::cluster::metadata::ClusterMetadata;
 use crate::cluster::topology::Topology;
 use crate::cluster::NodeId;
 use crate::raft::codec::{decode, encode};
@@ -20,6 +21,7 @@ use crate::raft::codec::{decode, encode};
 const TREE: &str = "node";
 const KEY_INCARNATION: &[u8] = b"incarnation";
 const KEY_INCARNATIONS: &[u8] = b"incarnations";
+const KEY_METADATA: &[u8] = b"metadata";
 
 #[derive(Debug, Error)]
 pub enum DataDirError {
@@ -92,7 +94,8 @@ pub fn check_layout(dir: &Path, topology: &Topology) -> Result<(), DataDirError>
     }
 }
 
-/// The node's records in its sled database.
+/// The node's records in its sled database (a cheap handle: clones share the database).
+#[derive(Clone)]
 pub struct NodeRecords {
     tree: sled::Tree,
     db: sled::Db,
@@ -142,6 +145,27 @@ impl NodeRecords {
     /// Records the cluster's agreement durably (before any group starts on it).
     pub fn store_incarnations(&self, incarnations: &Incarnations) -> Result<(), DataDirError> {
         self.put(KEY_INCARNATIONS, incarnations)
+    }
+
+    /// The newest cluster metadata this node adopted, if any (so a restarted node knows the
+    /// current members and addresses before it hears from anyone).
+    pub fn metadata(&self) -> Result<Option<ClusterMetadata>, DataDirError> {
+        match self.tree.get(KEY_METADATA).map_err(|e| self.err(e))? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| self.io(std::io::Error::other(e))),
+            None => Ok(None),
+        }
+    }
+
+    /// Records adopted metadata durably, with the agreement on incarnations it implies (before
+    /// the node acts on it: hosts or drops a group, or takes part as a readmitted member).
+    pub fn store_metadata(&self, meta: &ClusterMetadata) -> Result<(), DataDirError> {
+        let bytes = serde_json::to_vec(meta).map_err(|e| self.io(std::io::Error::other(e)))?;
+        self.tree
+            .insert(KEY_METADATA, bytes)
+            .map_err(|e| self.err(e))?;
+        self.put(KEY_INCARNATIONS, &meta.incarnations())
     }
 
     fn put<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), DataDirError> {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod data_dir;
 pub mod glob;
 pub mod group;
+pub mod hosting;
 pub mod keyspace;
 pub mod node;
 pub mod peer;

@@ -5,7 +5,7 @@
 //! background duties (spreading leadership, active expiry, asking peers for their leaders).
 //! The RESP listener is started by the caller on top of the returned registry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -16,14 +16,15 @@ use thiserror::Error;
 use tokio::sync::watch;
 
 use crate::cluster::incarnation::{Incarnations, Standing};
-use crate::cluster::NodeAddr;
+use crate::cluster::metadata::META_GROUP;
+use crate::cluster::{GroupId, NodeAddr};
 use crate::config::Config;
 use crate::data_dir::{self, DataDirError, NodeRecords};
-use crate::group::{Group, GroupRegistry};
+use crate::group::GroupRegistry;
+use crate::hosting::GroupOpener;
 use crate::keyspace::WriteOp;
 use crate::peer::admin::AdminServer;
 use crate::peer::enrol::{enrol, standing_in};
-use crate::peer::group_client::NetworkFactory;
 use crate::peer::handshake::spawn_handshakes;
 use crate::peer::leader_poll::poll_peers;
 use crate::peer::peers::Peers;
@@ -32,8 +33,7 @@ use crate::proto::admin::admin_server::AdminServer as AdminGrpc;
 use crate::proto::raft::raft_service_server::RaftServiceServer;
 use crate::raft::flusher::FlusherHandle;
 use crate::raft::log_store::LogStore;
-use crate::raft::state_machine::StateMachine;
-use crate::raft::{Raft, RaftId};
+use crate::raft::RaftId;
 
 /// Longest a follower's news of a commit waits for an entry to ride on (see `start`).
 /// Bounds how far a `READONLY` read on a follower trails the leader when writes stop.
@@ -106,7 +106,13 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         node: topology.self_id(),
         incarnation,
     };
-    let standing = match records.incarnations()? {
+    // The newest metadata this directory adopted says who the members are now.
+    let stored = records.metadata()?;
+    let standing = match stored
+        .as_ref()
+        .map(|m| m.incarnations())
+        .or(records.incarnations()?)
+    {
         Some(agreed) => standing_in(&agreed, me),
         None => Standing::Enrolling {
             waiting_for: topology
@@ -161,6 +167,9 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         standing.clone(),
         flusher.clone(),
     ));
+    if let Some(meta) = stored.clone() {
+        registry.adopt(meta);
+    }
 
     let grpc_addr = format!("{}:{}", config.bind, config.grpc_port);
     let listener = tokio::net::TcpListener::bind(&grpc_addr)
@@ -182,7 +191,10 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
             ))
             .max_decoding_message_size(usize::MAX),
         )
-        .add_service(AdminGrpc::new(AdminServer::new(registry.clone())));
+        .add_service(AdminGrpc::new(AdminServer::new(
+            registry.clone(),
+            peers.clone(),
+        )));
     tokio::spawn(async move {
         if let Err(e) = router.serve_with_incoming(incoming).await {
             tracing::error!(error = %e, "gRPC server stopped");
@@ -208,36 +220,37 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         }
         known => known,
     };
+    let opener = GroupOpener {
+        db: db.clone(),
+        flusher: flusher.clone(),
+        snapshot_dir: snapshot_dir.clone(),
+        raft_config: raft_config.clone(),
+        peers: peers.clone(),
+        me,
+        dir_name: dir_name.clone(),
+    };
+    // The layout and agreement the cluster was created with: the meta group's first version.
+    let creation = standing
+        .incarnations()
+        .filter(|_| stored.is_none())
+        .map(|agreed| (topology.clone(), agreed.clone()));
     match &standing {
         Standing::Member(agreed) => {
             tracing::info!(incarnation = %me, members = %agreed, "member of the cluster");
-            for spec in topology
-                .groups()
-                .iter()
-                .filter(|g| g.members.contains(&topology.self_id()))
-            {
-                let log = LogStore::open(&db, spec.id, flusher.clone()).map_err(data_err)?;
-                let sm = StateMachine::open(spec.id, &snapshot_dir).map_err(data_err)?;
-                // openraft purges only what a snapshot covers; a snapshot behind the purged
-                // log was lost or replaced, and starting would silently skip entries.
-                let purged = log.purged().map_err(data_err)?;
-                if purged.is_some() && sm.restored_up_to() < purged {
-                    return Err(NodeError::SnapshotBehindLog {
-                        dir: dir_name.clone(),
-                        group: spec.id,
-                        purged: format!("index {}", purged.map_or(0, |p| p.index)),
-                        snapshot: match sm.restored_up_to() {
-                            Some(s) => format!("up to index {}", s.index),
-                            None => "nothing (it is missing)".to_string(),
-                        },
-                    });
-                }
-                let state = sm.shared();
-                let network = NetworkFactory::new(spec.id, peers.clone());
-                let raft = Raft::new(me, raft_config.clone(), network, log, sm)
-                    .await
-                    .map_err(|e| NodeError::Raft(e.to_string()))?;
-                registry.insert(Group::new(spec.clone(), topology.self_id(), raft, state));
+            // The groups the metadata means this node to be in, and any it still has a log of
+            // (it may have been moved out while down: `hosting` forgets those once the group
+            // committed a configuration without it).
+            let layout = registry.topology();
+            let mut ids: BTreeSet<GroupId> = match registry.metadata() {
+                Some(meta) => meta.groups_of(me.node).into_iter().collect(),
+                None => std::iter::once(META_GROUP)
+                    .chain(layout.groups().iter().map(|g| g.id))
+                    .filter(|&g| layout.members(g).contains(&me.node))
+                    .collect(),
+            };
+            ids.extend(LogStore::hosted_groups(&db).map_err(data_err)?);
+            for id in ids {
+                registry.insert(opener.open(id).await?);
             }
             bootstrap(
                 &registry,
@@ -257,6 +270,13 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     tokio::spawn(crate::group::leadership::balance(registry.clone()));
     tokio::spawn(expire_keys(registry.clone()));
     tokio::spawn(poll_peers(registry.clone(), peers.clone()));
+    tokio::spawn(crate::hosting::follow(
+        registry.clone(),
+        opener,
+        records,
+        creation,
+    ));
+    tokio::spawn(crate::group::membership::drive(registry.clone()));
     Ok(RunningNode {
         registry,
         fatal,
@@ -276,20 +296,26 @@ fn tokio_stream_from(
     })
 }
 
-/// Static bootstrap: each group is initialized once, with the same membership on every
-/// member. The preferred leader initializes at once (so leaders start out spread over the
-/// nodes); the other members give it a few election timeouts and initialize themselves only if
-/// nothing arrived meanwhile (the preferred leader may be down). Identical initial memberships
-/// on several nodes are safe: the vote decides the first leader. A node restarted during
-/// bootstrap finds its log non-empty and skips this. Members are named by the incarnations
-/// the cluster agreed on (`agreed`).
+/// Creation-time bootstrap: each group of the command line's layout (and the meta group) is
+/// initialized once, with the same membership on every member. The preferred leader
+/// initializes at once (so leaders start out spread over the nodes); the other members give it
+/// a few election timeouts and initialize themselves only if nothing arrived meanwhile and the
+/// cluster has not changed since its creation (metadata version 1 at most: a member added
+/// later must wait for the leader, never initialize a configuration of its own). Identical
+/// initial memberships on several nodes are safe: the vote decides the first leader. A node
+/// restarted during bootstrap finds its log non-empty and skips this. Members are named by the
+/// incarnations the cluster agreed on (`agreed`).
 async fn bootstrap(
     registry: &Arc<GroupRegistry>,
     agreed: &Incarnations,
     patience: Duration,
 ) -> Result<(), NodeError> {
+    // The layout as created: intent may have moved on, but creation used this one.
+    if registry.metadata().is_some_and(|m| m.version > 1) {
+        return Ok(());
+    }
     let topology = registry.topology();
-    for group in registry.groups() {
+    for group in registry.all_groups() {
         if group
             .raft()
             .is_initialized()
@@ -298,19 +324,18 @@ async fn bootstrap(
         {
             continue;
         }
-        let members: BTreeMap<RaftId, NodeAddr> = group
-            .spec()
-            .members
+        let created = topology.members(group.id());
+        let members: BTreeMap<RaftId, NodeAddr> = created
             .iter()
             .filter_map(|&id| Some((agreed.raft_id(id)?, topology.node(id).cloned()?)))
             .collect();
-        if members.len() != group.spec().members.len() {
+        if members.len() != created.len() {
             return Err(NodeError::Raft(format!(
                 "slot group {}: the agreed incarnations [{agreed}] do not cover its members",
                 group.id()
             )));
         }
-        let preferred = group.spec().members.first() == Some(&topology.self_id());
+        let preferred = created.first() == Some(&topology.self_id());
         let registry = registry.clone();
         let id = group.id();
         tokio::spawn(async move {
@@ -319,13 +344,14 @@ async fn bootstrap(
             };
             if !preferred {
                 tokio::time::sleep(patience).await;
-                if group.raft().is_initialized().await.unwrap_or(true) {
+                let changed = registry.metadata().is_some_and(|m| m.version > 1);
+                if changed || group.raft().is_initialized().await.unwrap_or(true) {
                     return;
                 }
             }
             match group.raft().initialize(members).await {
-                Ok(()) => tracing::info!(group = id, "initialized slot group"),
-                Err(e) => tracing::debug!(group = id, error = %e, "slot group already initialized"),
+                Ok(()) => tracing::info!(group = id, "initialized group"),
+                Err(e) => tracing::debug!(group = id, error = %e, "group already initialized"),
             }
         });
     }

@@ -14,19 +14,23 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::cluster::incarnation::RaftId;
 use crate::cluster::{GroupId, NodeId};
 
 /// A peer not heard from for this long is shown as unreachable.
 pub const UNREACHABLE_AFTER: Duration = Duration::from_secs(3);
 
 /// One peer's report on one group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaderReport {
     pub group: GroupId,
     /// The leader the peer believes the group has.
     pub leader: Option<NodeId>,
     /// The peer's current term in the group.
     pub term: u64,
+    /// The group's members (voters and learners) in the configuration the peer knows to be
+    /// committed, when that configuration is not joint.
+    pub members: Option<Vec<RaftId>>,
 }
 
 /// The best knowledge of one group's leader: the newest term reported, and the last leader
@@ -40,6 +44,10 @@ struct Hint {
 
 pub struct PeerView {
     hints: Mutex<BTreeMap<GroupId, Hint>>,
+    /// Per group: the committed configuration its leader reported of itself, with the term.
+    /// A node drops its copy of a group it is no longer meant to be in only once the leader
+    /// says the group committed a configuration without it.
+    configs: Mutex<BTreeMap<GroupId, (u64, Vec<RaftId>)>>,
     heard: Mutex<BTreeMap<NodeId, Instant>>,
     /// Peers count as reachable until they have had `UNREACHABLE_AFTER` to answer.
     started: Instant,
@@ -49,6 +57,7 @@ impl Default for PeerView {
     fn default() -> Self {
         Self {
             hints: Mutex::default(),
+            configs: Mutex::default(),
             heard: Mutex::default(),
             started: Instant::now(),
         }
@@ -60,6 +69,18 @@ impl PeerView {
     pub fn record(&self, from: NodeId, reports: &[LeaderReport]) {
         if let Ok(mut heard) = self.heard.lock() {
             heard.insert(from, Instant::now());
+        }
+        if let Ok(mut configs) = self.configs.lock() {
+            for r in reports {
+                // Only a leader's word on its own group: it alone knows what committed.
+                let (Some(members), true) = (&r.members, r.leader == Some(from)) else {
+                    continue;
+                };
+                let newer = configs.get(&r.group).is_none_or(|(t, _)| r.term >= *t);
+                if newer {
+                    configs.insert(r.group, (r.term, members.clone()));
+                }
+            }
         }
         let Ok(mut hints) = self.hints.lock() else {
             return;
@@ -82,6 +103,15 @@ impl PeerView {
     /// The leader of `group` as the peers last reported it.
     pub fn leader(&self, group: GroupId) -> Option<NodeId> {
         self.hints.lock().ok()?.get(&group).and_then(|h| h.leader)
+    }
+
+    /// The members of `group` in the newest committed configuration a leader reported.
+    pub fn committed_members(&self, group: GroupId) -> Option<Vec<RaftId>> {
+        self.configs
+            .lock()
+            .ok()?
+            .get(&group)
+            .map(|(_, m)| m.clone())
     }
 
     /// Whether `node` answered within `UNREACHABLE_AFTER` (or this node started only just).
@@ -107,6 +137,7 @@ mod tests {
             group,
             leader,
             term,
+            members: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! slot groups (`topology`). A leaf: no tokio, openraft, tonic or RESP inside.
 
 pub mod incarnation;
+pub mod metadata;
 pub mod slot;
 pub mod topology;
 

@@ -15,6 +15,7 @@ use std::ops::RangeInclusive;
 
 use thiserror::Error;
 
+use crate::cluster::metadata::{meta_size, ClusterMetadata, NodeState, META_GROUP};
 use crate::cluster::slot::SLOT_COUNT;
 use crate::cluster::{GroupId, NodeAddr, NodeId};
 
@@ -76,6 +77,11 @@ pub struct Topology {
     cluster_id: String,
     /// `--external-cluster`: every node's RESP address for clients outside the cluster network.
     external: Option<BTreeMap<NodeId, String>>,
+    /// Members of the meta group (`cluster::metadata`).
+    meta: Vec<NodeId>,
+    /// The metadata version this layout was built from (0: the command line's, before the meta
+    /// group wrote its first version).
+    version: u64,
 }
 
 /// Parses `1=HOST:PORT@GPORT,2=...`.
@@ -164,6 +170,7 @@ impl Topology {
         }
         let _ = write!(canonical, "groups={groups},replicas={replicas}");
         let cluster_id = format!("{:016x}", fnv1a(canonical.as_bytes()));
+        let meta = ids.iter().copied().take(meta_size(ids.len())).collect();
         Ok(Self {
             self_id,
             nodes,
@@ -172,7 +179,46 @@ impl Topology {
             canonical,
             cluster_id,
             external: None,
+            meta,
+            version: 0,
         })
+    }
+
+    /// This layout as the metadata `meta` says it is now: the nodes that are not removed, and
+    /// each group's intended members. The slot ranges, the cluster id and the command line's
+    /// layout (`canonical`) stay: they name the cluster, which membership changes do not.
+    pub fn with_metadata(&self, meta: &ClusterMetadata) -> Self {
+        let mut next = self.clone();
+        next.nodes = meta
+            .nodes
+            .iter()
+            .filter(|(_, r)| r.state != NodeState::Removed)
+            .map(|(&id, r)| (id, r.addr.clone()))
+            .collect();
+        for spec in &mut next.groups {
+            if let Some(members) = meta.groups.get(spec.id as usize) {
+                spec.members = members.clone();
+            }
+        }
+        next.meta = meta.meta.clone();
+        next.version = meta.version;
+        next
+    }
+
+    /// The metadata version this layout follows (0: the command line's).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The intended members of group `id` (a slot group or the meta group); the first is the
+    /// preferred leader.
+    pub fn members(&self, id: GroupId) -> &[NodeId] {
+        if id == META_GROUP {
+            return &self.meta;
+        }
+        self.groups
+            .get(id as usize)
+            .map_or(&[], |g| g.members.as_slice())
     }
 
     /// Adds the external client addresses (`ID=HOST:PORT,...`, one per node of the layout).
@@ -224,8 +270,9 @@ impl Topology {
         self.self_id
     }
 
-    pub fn self_addr(&self) -> &NodeAddr {
-        &self.nodes[&self.self_id]
+    /// This node's addresses. A node the metadata removed still knows its own.
+    pub fn self_addr(&self) -> Option<&NodeAddr> {
+        self.nodes.get(&self.self_id)
     }
 
     pub fn nodes(&self) -> &BTreeMap<NodeId, NodeAddr> {

@@ -53,12 +53,13 @@ pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<NodeId> {
     let m = group.metrics();
     let last = m.last_log_index;
     let replication = m.replication.as_ref()?;
-    let candidates: Vec<(NodeId, Option<u64>)> = group
-        .spec()
-        .members
+    let topology = registry.topology();
+    let candidates: Vec<(NodeId, Option<u64>)> = topology
+        .members(group.id())
         .iter()
         .copied()
         .filter(|&id| id != self_id && !registry.is_peer_leaving(id))
+        .filter(|&id| group.voter(id).is_some())
         .map(|id| (id, matched(replication, id)))
         .collect();
     let caught_up: Vec<NodeId> = candidates
@@ -87,10 +88,14 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
             return;
         }
         for group in registry.groups() {
-            let Some(&preferred) = group.spec().members.first() else {
+            let Some(&preferred) = registry.topology().members(group.id()).first() else {
                 continue;
             };
-            if preferred == self_id || registry.is_peer_leaving(preferred) {
+            // A preferred member still being added (a learner) cannot lead yet.
+            if preferred == self_id
+                || registry.is_peer_leaving(preferred)
+                || group.voter(preferred).is_none()
+            {
                 continue;
             }
             let m = group.metrics();

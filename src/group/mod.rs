@@ -10,6 +10,8 @@
 
 pub mod error;
 pub mod leadership;
+pub mod membership;
+pub mod meta;
 pub mod registry;
 
 use std::time::Duration;
@@ -21,7 +23,6 @@ use openraft::{ReadPolicy, ServerState};
 pub use error::GroupError;
 pub use registry::{GroupRegistry, Lifecycle};
 
-use crate::cluster::topology::GroupSpec;
 use crate::cluster::{GroupId, NodeId};
 use crate::keyspace::{KeyspaceError, WriteOp};
 use crate::raft::state_machine::SharedState;
@@ -32,9 +33,10 @@ use crate::reply::Reply;
 #[cfg(feature = "unsafe-ack")]
 const UNSAFE_ACK_AFTER: Duration = Duration::from_millis(20);
 
-/// One slot group hosted here.
+/// One group hosted here (a slot group, or the meta group). Its intended members are in the
+/// registry's layout, its actual ones in its Raft configuration (`voters`, `learners`).
 pub struct Group {
-    spec: GroupSpec,
+    id: GroupId,
     /// This node's id: tells "another node leads" from "this node is handing off". Raft knows
     /// members by incarnation (`RaftId`); the group API speaks node ids, which is unambiguous
     /// because a group has at most one incarnation of each node as a member.
@@ -45,9 +47,9 @@ pub struct Group {
 }
 
 impl Group {
-    pub fn new(spec: GroupSpec, self_id: NodeId, raft: Raft, state: SharedState) -> Self {
+    pub fn new(id: GroupId, self_id: NodeId, raft: Raft, state: SharedState) -> Self {
         Self {
-            spec,
+            id,
             self_id,
             raft,
             state,
@@ -55,11 +57,7 @@ impl Group {
     }
 
     pub fn id(&self) -> GroupId {
-        self.spec.id
-    }
-
-    pub fn spec(&self) -> &GroupSpec {
-        &self.spec
+        self.id
     }
 
     /// The applied keyspace.
@@ -90,6 +88,14 @@ impl Group {
         let m = metrics.borrow_watched();
         let voters = m.membership_config.membership().voter_ids().collect();
         voters
+    }
+
+    /// The group's learners (members being added: they receive the log but do not vote).
+    pub fn learners(&self) -> Vec<RaftId> {
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow_watched();
+        let learners = m.membership_config.membership().learner_ids().collect();
+        learners
     }
 
     /// The Raft identity under which node `node` is a voter of this group, if it is one.

@@ -1,5 +1,8 @@
 //! The group registry: the slot groups this node is a member of (a set that can change while
-//! the node runs: groups are looked up on every use, never held in a map built once).
+//! the node runs: groups are looked up on every use, never held in a map built once), and the
+//! cluster layout as this node last learned it (`topology`, rebuilt from every newer version
+//! of the cluster metadata this node adopts: `adopt`). Readers take a snapshot of the layout
+//! (`Arc<Topology>`) and never hold a lock.
 //!
 //! It also carries who this node is (its incarnation and its standing in the cluster: member,
 //! enrolling, refused), the node's lifecycle (serving, handing off, closing), which both sides obey
@@ -11,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::Group;
 use crate::cluster::incarnation::{RaftId, Standing};
+use crate::cluster::metadata::{ClusterMetadata, META_GROUP};
 use crate::cluster::topology::Topology;
 use crate::cluster::{GroupId, NodeId};
 use crate::peer_view::PeerView;
@@ -28,7 +32,11 @@ pub enum Lifecycle {
 }
 
 pub struct GroupRegistry {
-    topology: Arc<Topology>,
+    /// The layout as of the newest metadata adopted (the command line's before any).
+    topology: RwLock<Arc<Topology>>,
+    /// The newest cluster metadata this node adopted; the sender wakes whoever reconciles to
+    /// it (hosting groups, driving membership changes).
+    metadata: tokio::sync::watch::Sender<Option<Arc<ClusterMetadata>>>,
     /// This life of the node's data directory (`cluster::incarnation`).
     incarnation: u64,
     standing: RwLock<Standing>,
@@ -50,7 +58,8 @@ impl GroupRegistry {
         flusher: FlusherHandle,
     ) -> Self {
         Self {
-            topology,
+            topology: RwLock::new(topology),
+            metadata: tokio::sync::watch::Sender::new(None),
             incarnation,
             standing: RwLock::new(standing),
             groups: RwLock::default(),
@@ -68,7 +77,7 @@ impl GroupRegistry {
     /// The Raft identity of this incarnation.
     pub fn self_raft_id(&self) -> RaftId {
         RaftId {
-            node: self.topology.self_id(),
+            node: self.topology().self_id(),
             incarnation: self.incarnation,
         }
     }
@@ -92,9 +101,40 @@ impl GroupRegistry {
         &self.peer_view
     }
 
+    /// The newest cluster metadata adopted here (`None` before the meta group wrote its first
+    /// version and this node learned it).
+    pub fn metadata(&self) -> Option<Arc<ClusterMetadata>> {
+        self.metadata.borrow().clone()
+    }
+
+    /// A receiver woken by every metadata version adopted.
+    pub fn watch_metadata(&self) -> tokio::sync::watch::Receiver<Option<Arc<ClusterMetadata>>> {
+        self.metadata.subscribe()
+    }
+
+    /// Adopts `meta` if it is newer than what this node has: the layout is rebuilt from it.
+    /// True if it was adopted (the caller records it durably before acting on it). Every
+    /// version comes from the meta group's committed state, so the newest one seen is always
+    /// a decision the cluster made.
+    pub fn adopt(&self, meta: ClusterMetadata) -> bool {
+        let newer = self
+            .metadata
+            .borrow()
+            .as_ref()
+            .is_none_or(|m| meta.version > m.version);
+        if !newer {
+            return false;
+        }
+        if let Ok(mut t) = self.topology.write() {
+            *t = Arc::new(t.with_metadata(&meta));
+        }
+        self.metadata.send_replace(Some(Arc::new(meta)));
+        true
+    }
+
     /// Whether node `id` is this node or a peer that answered lately.
     pub fn peer_reachable(&self, id: NodeId) -> bool {
-        id == self.topology.self_id() || self.peer_view.reachable(id)
+        id == self.topology().self_id() || self.peer_view.reachable(id)
     }
 
     /// The leader of group `id` as this node believes it: its own Raft state for a group it
@@ -106,20 +146,44 @@ impl GroupRegistry {
         }
     }
 
-    pub fn topology(&self) -> &Topology {
-        &self.topology
+    /// The layout as this node knows it now (a snapshot: a later change does not alter it).
+    pub fn topology(&self) -> Arc<Topology> {
+        self.topology
+            .read()
+            .map(|t| t.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
     }
 
     pub fn group(&self, id: GroupId) -> Option<Arc<Group>> {
         self.groups.read().ok()?.get(&id).cloned()
     }
 
-    /// The groups hosted here right now, in group-id order.
+    /// The slot groups hosted here right now, in group-id order (not the meta group: it holds
+    /// no client data).
     pub fn groups(&self) -> Vec<Arc<Group>> {
+        self.groups
+            .read()
+            .map(|g| {
+                g.iter()
+                    .filter(|(&id, _)| id != META_GROUP)
+                    .map(|(_, g)| g.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every group hosted here, the meta group included (for the Raft side: hand-off,
+    /// membership changes, shutdown).
+    pub fn all_groups(&self) -> Vec<Arc<Group>> {
         self.groups
             .read()
             .map(|g| g.values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// The meta group, if this node hosts it.
+    pub fn meta_group(&self) -> Option<Arc<Group>> {
+        self.group(META_GROUP)
     }
 
     /// Starts hosting `group` (replacing a group of the same id).

@@ -1,25 +1,149 @@
-//! The operator API (gRPC `slotraft.admin.Admin`): status of every slot group on this node,
-//! leader transfer and on-demand snapshots. `slotraft-ctl` is its client.
+//! The operator API (gRPC `slotraft.admin.Admin`): status of every group on this node and of the
+//! cluster metadata it follows, leader transfer, on-demand snapshots, and membership changes.
+//! `slotraft-ctl` is its client.
+//!
+//! A membership change is a new version of the cluster metadata, committed in the meta group:
+//! the node asked forwards the call to the meta group's leader (any node can be asked), which
+//! computes the next version (`cluster::metadata`: refused with a reason when it does not
+//! apply) and commits it by compare-and-set (`group::meta`). Each group's leader then carries it
+//! out (`group::membership`); `status` shows how far that has come.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tonic::{Request, Response, Status};
 
+use super::handshake::ask;
+use super::peers::Peers;
+use crate::cluster::metadata::{ClusterMetadata, MetadataError, META_GROUP};
+use crate::cluster::NodeId;
+use crate::group::membership::{configuration, next_step, Step};
+use crate::group::meta::{self, MetaError};
 use crate::group::GroupRegistry;
+use crate::proto::admin::admin_client::AdminClient;
 use crate::proto::admin::admin_server::Admin;
 use crate::proto::admin::{
-    GroupStatus, NodeInfo, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest,
+    ChangeReply, GroupPlan, GroupStatus, MoveReplicaRequest, NodeInfo, NodeRecord,
+    ReplaceNodeRequest, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest,
     TransferLeaderReply, TransferLeaderRequest,
 };
 
+/// Bound on committing one metadata change.
+const CHANGE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct AdminServer {
     registry: Arc<GroupRegistry>,
+    peers: Peers,
 }
 
 impl AdminServer {
-    pub fn new(registry: Arc<GroupRegistry>) -> Self {
-        Self { registry }
+    pub fn new(registry: Arc<GroupRegistry>, peers: Peers) -> Self {
+        Self { registry, peers }
     }
+
+    /// The meta group's leader: `None` when it is this node, else a client to it.
+    fn meta_leader(&self) -> Result<Option<AdminClient<tonic::transport::Channel>>, Status> {
+        if self.registry.meta_group().is_some_and(|g| g.is_leader()) {
+            return Ok(None);
+        }
+        let topology = self.registry.topology();
+        let leader = self
+            .registry
+            .leader_of(META_GROUP)
+            .filter(|&l| l != topology.self_id())
+            .ok_or_else(|| {
+                Status::unavailable(format!(
+                    "the meta group has no leader known here (its members are nodes {:?}: is a \
+                     majority of them up?)",
+                    topology.members(META_GROUP)
+                ))
+            })?;
+        let addr = topology
+            .node(leader)
+            .ok_or_else(|| Status::unavailable(format!("no address known for node {leader}")))?;
+        let channel = self
+            .peers
+            .channel(leader, &addr.grpc)
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Some(AdminClient::new(channel)))
+    }
+
+    /// Commits the change `f` on the meta group (this node leads it).
+    async fn change<F>(&self, f: F) -> Result<ClusterMetadata, Status>
+    where
+        F: Fn(&ClusterMetadata) -> Result<ClusterMetadata, MetadataError>,
+    {
+        let group = self
+            .registry
+            .meta_group()
+            .ok_or_else(|| Status::unavailable("this node does not host the meta group"))?;
+        let next = meta::update(&group, f, CHANGE_TIMEOUT)
+            .await
+            .map_err(|e| match e {
+                MetaError::Refused(e) => Status::failed_precondition(e.to_string()),
+                other => Status::unavailable(other.to_string()),
+            })?;
+        // Followers learn it from the meta group; this node acts on it at once.
+        self.registry.adopt(next.clone());
+        Ok(next)
+    }
+
+    /// The incarnation node `node` answers as now.
+    async fn incarnation_of(&self, node: NodeId) -> Result<u64, Status> {
+        let topology = self.registry.topology();
+        let addr = topology
+            .node(node)
+            .ok_or_else(|| Status::not_found(format!("node {node} is not in the cluster")))?;
+        let reply = ask(
+            &self.registry,
+            &self.peers,
+            node,
+            &addr.grpc,
+            Duration::from_secs(2),
+        )
+        .await
+        .map_err(|e| {
+            Status::unavailable(format!(
+                "node {node} must be running to be readmitted, and it does not answer: {e:?}"
+            ))
+        })?;
+        Ok(reply.incarnation)
+    }
+
+    fn plans(&self, meta: &ClusterMetadata) -> Vec<GroupPlan> {
+        meta.group_ids()
+            .map(|id| {
+                let mut plan = GroupPlan {
+                    group_id: id,
+                    intended: meta.members(id).unwrap_or_default().to_vec(),
+                    ..GroupPlan::default()
+                };
+                if let Some(group) = self.registry.group(id).filter(|g| g.is_leader()) {
+                    let config = configuration(&group);
+                    plan.voters = config.voters.iter().map(|v| v.to_string()).collect();
+                    plan.learners = config.learners.iter().map(|v| v.to_string()).collect();
+                    let target = meta.intended_voters(id).into_iter().collect();
+                    plan.progress = match next_step(&config, &target, self.registry.self_raft_id())
+                    {
+                        Step::Done => String::new(),
+                        Step::Wait(why) => why,
+                        Step::HandOff(to) => format!("handing leadership to node {to}"),
+                        Step::AddLearner(l) => format!("adding learner {l}"),
+                        Step::ReplaceVoters(_) => "changing voters".to_string(),
+                        Step::RemoveLearners(_) => "removing learners".to_string(),
+                    };
+                }
+                plan
+            })
+            .collect()
+    }
+}
+
+fn change_reply(meta: &ClusterMetadata, summary: String) -> Response<ChangeReply> {
+    Response::new(ChangeReply {
+        metadata_version: meta.version,
+        summary,
+    })
 }
 
 #[tonic::async_trait]
@@ -38,11 +162,12 @@ impl Admin for AdminServer {
                     .read()
                     .map(|s| s.keyspace.len(now) as u64)
                     .unwrap_or(0);
+                let spec = topology.group(g.id());
                 GroupStatus {
                     group_id: g.id(),
-                    slot_start: u32::from(*g.spec().slots.start()),
-                    slot_end: u32::from(*g.spec().slots.end()),
-                    members: g.spec().members.clone(),
+                    slot_start: spec.map_or(0, |s| u32::from(*s.slots.start())),
+                    slot_end: spec.map_or(0, |s| u32::from(*s.slots.end())),
+                    members: topology.members(g.id()).to_vec(),
                     leader: m.current_leader.map_or(0, |l| l.node),
                     term: m.current_term,
                     state: format!("{:?}", m.state),
@@ -64,6 +189,18 @@ impl Admin for AdminServer {
                 grpc_addr: addr.grpc.clone(),
             })
             .collect();
+        let meta = self.registry.metadata();
+        let registry = meta
+            .iter()
+            .flat_map(|m| m.nodes.iter())
+            .map(|(&id, r)| NodeRecord {
+                node_id: id,
+                resp_addr: r.addr.resp.clone(),
+                grpc_addr: r.addr.grpc.clone(),
+                incarnation: format!("{:016x}", r.incarnation),
+                state: r.state.to_string(),
+            })
+            .collect();
         Ok(Response::new(StatusReply {
             node_id: topology.self_id(),
             cluster_id: topology.cluster_id().to_string(),
@@ -71,7 +208,60 @@ impl Admin for AdminServer {
             groups,
             incarnation: format!("{:016x}", self.registry.incarnation()),
             standing: self.registry.standing().describe(),
+            metadata_version: meta.as_ref().map_or(0, |m| m.version),
+            registry,
+            plans: meta.as_deref().map(|m| self.plans(m)).unwrap_or_default(),
         }))
+    }
+
+    async fn replace_node(
+        &self,
+        request: Request<ReplaceNodeRequest>,
+    ) -> Result<Response<ChangeReply>, Status> {
+        let req = request.into_inner();
+        if let Some(mut leader) = self.meta_leader()? {
+            return leader.replace_node(req).await;
+        }
+        if req.dead == req.new {
+            let node = req.new;
+            let incarnation = self.incarnation_of(node).await?;
+            let next = self.change(|m| m.readmit(node, incarnation)).await?;
+            let groups = next.groups_of(node);
+            return Ok(change_reply(
+                &next,
+                format!(
+                    "node {node} is readmitted as incarnation {incarnation:016x}; {} group(s) \
+                     replace its old incarnation, each adding it as a learner and promoting it \
+                     once caught up",
+                    groups.len()
+                ),
+            ));
+        }
+        let (dead, new) = (req.dead, req.new);
+        let next = self.change(|m| m.replace(dead, new)).await?;
+        Ok(change_reply(
+            &next,
+            format!(
+                "node {new} takes node {dead}'s place in {} group(s); node {dead} is removed",
+                next.groups_of(new).len()
+            ),
+        ))
+    }
+
+    async fn move_replica(
+        &self,
+        request: Request<MoveReplicaRequest>,
+    ) -> Result<Response<ChangeReply>, Status> {
+        let req = request.into_inner();
+        if let Some(mut leader) = self.meta_leader()? {
+            return leader.move_replica(req).await;
+        }
+        let (group, from, to) = (req.group_id, req.from_node, req.to_node);
+        let next = self.change(|m| m.move_replica(group, from, to)).await?;
+        Ok(change_reply(
+            &next,
+            format!("slot group {group}: node {to} takes node {from}'s replica"),
+        ))
     }
 
     async fn transfer_leader(
@@ -85,9 +275,9 @@ impl Admin for AdminServer {
                 req.group_id
             ))
         })?;
-        if !group.spec().members.contains(&req.to_node) {
+        if group.voter(req.to_node).is_none() {
             return Err(Status::invalid_argument(format!(
-                "node {} is not a member of slot group {}",
+                "node {} is not a voter of slot group {}",
                 req.to_node, req.group_id
             )));
         }

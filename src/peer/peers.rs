@@ -108,16 +108,20 @@ impl Peers {
     }
 
     /// Asks `node` which leader it believes each of its groups has (bounded by `timeout`).
+    /// Also sends the metadata version this node has, and returns the peer's metadata (JSON)
+    /// when it is newer.
     pub async fn leaders(
         &self,
         node: NodeId,
         addr: &str,
+        metadata_version: u64,
         timeout: Duration,
-    ) -> Result<Vec<LeaderReport>, String> {
+    ) -> Result<(Vec<LeaderReport>, Vec<u8>), String> {
         let channel = self.channel(node, addr).map_err(|e| e.to_string())?;
         let req = LeadersRequest {
             cluster_id: self.cluster_id.clone(),
             from_node: self.self_id,
+            metadata_version,
         };
         let mut client = RaftServiceClient::new(channel);
         let reply = tokio::time::timeout(timeout, client.leaders(req))
@@ -125,15 +129,25 @@ impl Peers {
             .map_err(|_| "timed out".to_string())?
             .map_err(|status| status.message().to_string())?
             .into_inner();
-        Ok(reply
+        let reports = reply
             .groups
             .into_iter()
             .map(|g| LeaderReport {
                 group: g.group_id,
                 leader: (g.leader != 0).then_some(g.leader),
                 term: g.term,
+                members: g.settled.then(|| {
+                    g.members
+                        .iter()
+                        .map(|m| RaftId {
+                            node: m.node,
+                            incarnation: m.incarnation,
+                        })
+                        .collect()
+                }),
             })
-            .collect())
+            .collect();
+        Ok((reports, reply.metadata))
     }
 
     /// Wraps `msg` of `group` for the member `to`.

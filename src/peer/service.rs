@@ -21,7 +21,8 @@ use crate::group::GroupRegistry;
 use crate::proto::raft::raft_service_server::RaftService;
 use crate::proto::raft::{
     Envelope, GroupLeader, HandshakeReply, HandshakeRequest, LeadersReply, LeadersRequest,
-    LeavingReply, LeavingRequest, ReplicateBatch, ReplicateReplyBatch, Reply, SnapshotChunk,
+    LeavingReply, LeavingRequest, RaftMember, ReplicateBatch, ReplicateReplyBatch, Reply,
+    SnapshotChunk,
 };
 use crate::raft::codec::{decode, encode};
 use crate::raft::snapshot_file::{self, SnapshotData};
@@ -48,7 +49,8 @@ impl RaftServer {
     }
 
     fn check_cluster(&self, cluster_id: &str, from: u64) -> Result<(), Status> {
-        let ours = self.registry.topology().cluster_id();
+        let topology = self.registry.topology();
+        let ours = topology.cluster_id();
         if cluster_id != ours {
             return Err(Status::failed_precondition(format!(
                 "cluster id mismatch: node {from} sent a message for cluster {cluster_id}, \
@@ -313,14 +315,33 @@ impl RaftService for RaftServer {
         self.check_cluster(&req.cluster_id, req.from_node)?;
         let groups = self
             .registry
-            .groups()
+            .all_groups()
             .iter()
-            .map(|g| GroupLeader {
-                group_id: g.id(),
-                leader: g.current_leader().unwrap_or(0),
-                term: g.term(),
+            .map(|g| {
+                let m = g.metrics();
+                let committed = m.committed_membership_config.membership();
+                let settled = committed.get_joint_config().len() == 1;
+                GroupLeader {
+                    group_id: g.id(),
+                    leader: m.current_leader.map_or(0, |l| l.node),
+                    term: m.current_term,
+                    members: committed
+                        .nodes()
+                        .map(|(id, _)| RaftMember {
+                            node: id.node,
+                            incarnation: id.incarnation,
+                        })
+                        .collect(),
+                    settled,
+                }
             })
             .collect();
-        Ok(Response::new(LeadersReply { groups }))
+        let metadata = match self.registry.metadata() {
+            Some(meta) if meta.version > req.metadata_version => {
+                serde_json::to_vec(&*meta).map_err(|e| Status::internal(e.to_string()))?
+            }
+            _ => Vec::new(),
+        };
+        Ok(Response::new(LeadersReply { groups, metadata }))
     }
 }

@@ -51,6 +51,48 @@ impl LogStore {
         Ok(Self { tree, flusher })
     }
 
+    /// Deletes the group's log and its commit and purge markers, keeping only the vote: this
+    /// node left the group. The vote stays because a Raft member's term must never go back,
+    /// should the same incarnation be made a member of the group again (it then starts as an
+    /// empty learner, caught up by the leader). One atomic sled batch, synced before returning.
+    pub fn forget(db: &sled::Db, group: GroupId) -> io::Result<()> {
+        let tree = db.open_tree(format!("group-{group}")).map_err(sled_err)?;
+        let mut batch = sled::Batch::default();
+        for key in tree.iter().keys() {
+            let key = key.map_err(sled_err)?;
+            if key.as_ref() != META_VOTE {
+                batch.remove(key);
+            }
+        }
+        tree.apply_batch(batch).map_err(sled_err)?;
+        db.flush().map_err(sled_err)?;
+        Ok(())
+    }
+
+    /// The groups whose log holds anything but a vote in this database (groups this node hosted
+    /// and has not forgotten).
+    pub fn hosted_groups(db: &sled::Db) -> io::Result<Vec<GroupId>> {
+        let mut groups = Vec::new();
+        for name in db.tree_names() {
+            let Some(id) = std::str::from_utf8(&name)
+                .ok()
+                .and_then(|n| n.strip_prefix("group-"))
+                .and_then(|n| n.parse::<GroupId>().ok())
+            else {
+                continue;
+            };
+            let tree = db.open_tree(&name).map_err(sled_err)?;
+            let has_log = tree
+                .iter()
+                .keys()
+                .any(|k| k.is_ok_and(|k| k.as_ref() != META_VOTE));
+            if has_log {
+                groups.push(id);
+            }
+        }
+        Ok(groups)
+    }
+
     /// The last log id purged (removed because a snapshot covers it), if any.
     pub fn purged(&self) -> io::Result<Option<LogId>> {
         self.get_meta(META_PURGED)

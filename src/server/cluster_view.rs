@@ -18,13 +18,17 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
-use crate::cluster::topology::ClientNetwork;
+use std::sync::Arc;
+
+use crate::cluster::topology::{ClientNetwork, Topology};
 use crate::cluster::NodeId;
 use crate::group::GroupRegistry;
 use crate::resp::Frame;
 
 pub struct ClusterView<'a> {
     registry: &'a GroupRegistry,
+    /// The layout when the view was taken: one reply describes one version of it.
+    topology: Arc<Topology>,
     network: ClientNetwork,
     placement: Placement,
 }
@@ -89,7 +93,8 @@ fn split_host_port(addr: &str) -> (&str, u16) {
 
 impl<'a> ClusterView<'a> {
     pub fn new(registry: &'a GroupRegistry, network: ClientNetwork) -> Self {
-        let placement = Placement::new(registry.topology().groups().iter().map(|spec| {
+        let topology = registry.topology();
+        let placement = Placement::new(topology.groups().iter().map(|spec| {
             (
                 spec.slots.clone(),
                 registry.leader_of(spec.id),
@@ -98,6 +103,7 @@ impl<'a> ClusterView<'a> {
         }));
         Self {
             registry,
+            topology,
             network,
             placement,
         }
@@ -108,11 +114,8 @@ impl<'a> ClusterView<'a> {
     }
 
     /// `host:port` of `id` for this view's client.
-    fn addr(&self, id: NodeId) -> &'a str {
-        self.registry
-            .topology()
-            .client_addr(id, self.network)
-            .unwrap_or("")
+    fn addr(&self, id: NodeId) -> &str {
+        self.topology.client_addr(id, self.network).unwrap_or("")
     }
 
     fn node_entry(&self, id: NodeId) -> Frame {

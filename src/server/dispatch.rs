@@ -124,7 +124,7 @@ impl Context {
                 self.registry
                     .groups()
                     .iter()
-                    .map(|g| (g.spec().members.len() / 2) as i64)
+                    .map(|g| (self.registry.topology().members(g.id()).len() / 2) as i64)
                     .min()
                     .unwrap_or(0),
             ),

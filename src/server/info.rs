@@ -54,9 +54,7 @@ fn section_text(ctx: &Context, section: &str, out: &mut String) {
             let uptime = ctx.stats.started.elapsed().as_secs();
             let port = topology
                 .self_addr()
-                .resp
-                .rsplit(':')
-                .next()
+                .and_then(|a| a.resp.rsplit(':').next())
                 .unwrap_or("0")
                 .to_string();
             let _ = write!(

@@ -31,11 +31,8 @@ enum Refusal {
 impl Context {
     /// `-MOVED slot host:port`, with the address `node` has on the client's network.
     pub(super) fn moved(&self, network: ClientNetwork, slot: u16, node: NodeId) -> Frame {
-        let addr = self
-            .registry
-            .topology()
-            .client_addr(node, network)
-            .unwrap_or_default();
+        let topology = self.registry.topology();
+        let addr = topology.client_addr(node, network).unwrap_or_default();
         err(format!("MOVED {slot} {addr}"))
     }
 

@@ -1,0 +1,265 @@
+//! Membership changes on real `slotraft-server` processes, driven through `slotraft-ctl` as an
+//! operator would: a node that lost its disk is readmitted, replicas move between nodes.
+//! Each test says in its first lines which fault or operation it applies and what it asserts.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+const CTL: &str = env!("CARGO_BIN_EXE_slotraft-ctl");
+
+/// Runs `slotraft-ctl --node <node's gRPC> args...`; returns (success, stdout + stderr).
+fn ctl(node: &NodeProc, args: &[&str]) -> (bool, String) {
+    let addr = format!("127.0.0.1:{}", node.grpc_port);
+    let out = Command::new(CTL)
+        .args(["--node", &addr])
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// The incarnation `node` reports in `slotraft-ctl status`.
+fn incarnation(node: &NodeProc) -> String {
+    let (_, status) = ctl(node, &["status"]);
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("incarnation "))
+        .and_then(|l| l.split(':').next())
+        .unwrap_or_else(|| panic!("no incarnation in status:\n{status}"))
+        .to_string()
+}
+
+/// Waits until `check(status of node)` holds.
+fn wait_status(node: &NodeProc, what: &str, timeout: Duration, check: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (_, status) = ctl(node, &["status"]);
+        if check(&status) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node {}: {what} did not happen within {timeout:?}; status:\n{status}",
+            node.id
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Empties a stopped node's data directory.
+fn wipe(node: &NodeProc) {
+    for entry in std::fs::read_dir(&node.dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+    }
+}
+
+/// The groups `node` hosts, with its Raft state in each ("Leader", "Follower", "Learner").
+fn hosted(node: &NodeProc) -> BTreeMap<u32, String> {
+    let (_, status) = ctl(node, &["status"]);
+    status
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let id = cols.first()?.parse().ok()?;
+            let state = cols.get(2)?.to_string();
+            cols.get(1)?.contains('-').then_some((id, state))
+        })
+        .collect()
+}
+
+/// Fault: node 2 is killed, its data directory emptied, and it is started again with its old
+/// command line (a disk replaced). Operation: `slotraft-ctl replace-node 2 2 --wait`.
+/// Asserts: before the operation the node is refused (hosts nothing); the operation readmits
+/// its new incarnation, and `--wait` returns once every group (the meta group included) has it
+/// as a voter in place of the old one; the node is a healthy member hosting as many groups as
+/// before; and it holds every acknowledged write: with node 1 then killed, nodes 2 and 3 (a
+/// quorum of every group only because the new incarnation votes) serve every write
+/// acknowledged before the wipe, while it was refused, and after.
+#[test]
+fn a_wiped_node_is_readmitted_by_replace_node_and_holds_every_write() {
+    let mut cluster = Cluster::start(3, &["--groups", "8"]);
+    let mut client = RoutedClient::new(cluster.addrs());
+    let mut acked = write_keys(&mut client, "before", 200);
+    assert_eq!(acked.len(), 200);
+    let groups_before = hosted(cluster.node(2)).len();
+    assert_eq!(
+        groups_before, 8,
+        "3 nodes, 3 replicas: every node hosts every group"
+    );
+    let old = incarnation(cluster.node(2));
+
+    cluster.node(2).kill();
+    wipe(cluster.node(2));
+    cluster.node(2).start();
+    wait_status(cluster.node(2), "refusal", Duration::from_secs(20), |s| {
+        s.contains("refused:")
+    });
+    let new = incarnation(cluster.node(2));
+    assert_ne!(old, new);
+    assert!(hosted(cluster.node(2)).is_empty(), "refused: hosts nothing");
+
+    let mut client = RoutedClient::new(vec![cluster.node(1).addr(), cluster.node(3).addr()]);
+    // Some writes fail while node 2's former groups elect new leaders; the rest must be kept.
+    let while_refused = write_keys(&mut client, "refused", 200);
+    assert!(
+        while_refused.len() > 100,
+        "nodes 1 and 3 are a quorum of every group: {} of 200 acknowledged",
+        while_refused.len()
+    );
+    acked.extend(while_refused);
+
+    // Asked through node 3, whichever node leads the meta group.
+    let (ok, out) = ctl(cluster.node(3), &["replace-node", "2", "2", "--wait"]);
+    assert!(ok, "replace-node failed:\n{out}");
+    assert!(
+        out.contains(&format!("readmitted as incarnation {new}")),
+        "{out}"
+    );
+    assert!(
+        out.contains("every group has its intended members"),
+        "{out}"
+    );
+
+    wait_status(
+        cluster.node(2),
+        "membership",
+        Duration::from_secs(20),
+        |s| s.contains(": member"),
+    );
+    let groups_after = hosted(cluster.node(2));
+    assert_eq!(groups_after.len(), groups_before, "{groups_after:?}");
+    let (healthy, out) = ctl(cluster.node(2), &["health"]);
+    assert!(healthy, "{out}");
+    // Every group's voters name the new incarnation, none the old.
+    let (_, status) = ctl(cluster.node(1), &["status"]);
+    assert!(!status.contains(&format!("2.{old}")), "{status}");
+    let group_rows = status
+        .lines()
+        .filter(|l| l.contains(&format!("2.{new}")) && !l.contains("led here"))
+        .count();
+    assert_eq!(
+        group_rows, 8,
+        "every slot group hosted on node 1 lists the new incarnation:\n{status}"
+    );
+
+    let mut client = RoutedClient::new(cluster.addrs());
+    let after = write_keys(&mut client, "after", 100);
+    assert_eq!(after.len(), 100);
+    acked.extend(after);
+
+    cluster.node(1).kill();
+    let two_and_three = vec![cluster.node(2).addr(), cluster.node(3).addr()];
+    assert_all_readable(two_and_three.clone(), &acked);
+    let mut client = RoutedClient::new(two_and_three);
+    assert_eq!(
+        write_keys(&mut client, "without-1", 50).len(),
+        50,
+        "nodes 2 and 3 are a quorum"
+    );
+}
+
+/// Operation: in a 4-node cluster (3 replicas per group, so each group leaves out one node),
+/// move one replica of a group to the node that lacks it, and one replica of the meta group.
+/// Asserts: `--wait` returns once the group's voters are the intended ones; the target hosts
+/// the group and the source no longer does (it closed its copy and deleted its log); every
+/// acknowledged write is readable throughout; a move naming a non-member or a node that is
+/// already a member is refused with the reason; then with the source killed the group still
+/// serves every write (the target votes).
+#[test]
+fn a_replica_moves_to_another_node_and_the_source_forgets_it() {
+    let mut cluster = Cluster::start(4, &["--groups", "4"]);
+    let mut client = RoutedClient::new(cluster.addrs());
+    let acked = write_keys(&mut client, "k", 300);
+    assert_eq!(acked.len(), 300);
+
+    // Group 0's members are nodes 1, 2, 3 (consecutive from 0 mod 4): move node 2's to node 4.
+    assert!(!hosted(cluster.node(4)).contains_key(&0));
+    assert!(hosted(cluster.node(2)).contains_key(&0));
+    let (ok, out) = ctl(
+        cluster.node(1),
+        &[
+            "move-replica",
+            "--group",
+            "0",
+            "--from",
+            "2",
+            "--to",
+            "4",
+            "--wait",
+        ],
+    );
+    assert!(ok, "move-replica failed:\n{out}");
+    assert!(
+        out.contains("every group has its intended members"),
+        "{out}"
+    );
+    wait_status(
+        cluster.node(2),
+        "group 0 closed",
+        Duration::from_secs(20),
+        |_| true,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hosted(cluster.node(2)).contains_key(&0) {
+        assert!(
+            Instant::now() < deadline,
+            "node 2 still hosts group 0 after leaving it"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(hosted(cluster.node(4)).contains_key(&0));
+    assert_all_readable(cluster.addrs(), &acked);
+
+    let (ok, out) = ctl(
+        cluster.node(3),
+        &["move-replica", "--group", "0", "--from", "2", "--to", "4"],
+    );
+    assert!(
+        !ok && out.contains("node 4 is already a member of slot group 0"),
+        "{out}"
+    );
+    let (ok, out) = ctl(
+        cluster.node(3),
+        &["move-replica", "--group", "0", "--from", "4", "--to", "1"],
+    );
+    assert!(!ok && out.contains("node 1 is already a member"), "{out}");
+
+    // The meta group (nodes 1, 2, 3) moves node 3's replica to node 4.
+    let (ok, out) = ctl(
+        cluster.node(4),
+        &[
+            "move-replica",
+            "--group",
+            "meta",
+            "--from",
+            "3",
+            "--to",
+            "4",
+            "--wait",
+        ],
+    );
+    assert!(ok, "moving the meta group's replica failed:\n{out}");
+
+    // Group 0 without node 2: nodes 1, 3, 4; kill 3 and group 0 still has 1 and 4.
+    cluster.node(3).kill();
+    let rest = vec![cluster.node(1).addr(), cluster.node(4).addr()];
+    let group0: BTreeMap<String, String> = acked
+        .iter()
+        .filter(|(k, _)| slotraft::cluster::slot::key_slot(k.as_bytes()) < 4096)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert!(!group0.is_empty());
+    assert_all_readable(rest, &group0);
+}
