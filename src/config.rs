@@ -58,6 +58,15 @@ pub struct Args {
     /// All nodes as ID=HOST:PORT@GPORT,... (addresses others use) [default: this node alone]
     #[arg(long)]
     pub initial_cluster: Option<String>,
+    /// Join a running cluster through this node's gRPC address (HOST:GPORT), instead of
+    /// creating one with --initial-cluster; the node holds nothing until `slotraft-ctl
+    /// add-node` [default: none]
+    #[arg(long)]
+    pub join: Option<String>,
+    /// Host name or IP that peers and clients use to reach this node, when it is not --bind
+    /// (for a node that joins) [default: --bind, or 127.0.0.1 when binding all addresses]
+    #[arg(long)]
+    pub advertise: Option<String>,
     /// Number of slot groups [default: 16]
     #[arg(long)]
     pub groups: Option<u32>,
@@ -117,7 +126,10 @@ pub struct Config {
     pub port: u16,
     pub grpc_port: u16,
     pub dir: PathBuf,
+    /// For a node that joins: its own layout until it learns the cluster's.
     pub topology: Topology,
+    /// `--join`: the gRPC address of a node of the cluster to join.
+    pub join: Option<String>,
     pub election_timeout_ms: u64,
     pub heartbeat_ms: u64,
     pub snapshot_logs: u64,
@@ -143,6 +155,8 @@ impl Args {
             grpc_port: self.grpc_port.or(other.grpc_port),
             dir: self.dir.or(other.dir),
             initial_cluster: self.initial_cluster.or(other.initial_cluster),
+            join: self.join.or(other.join),
+            advertise: self.advertise.or(other.advertise),
             groups: self.groups.or(other.groups),
             replicas: self.replicas.or(other.replicas),
             election_timeout_ms: self.election_timeout_ms.or(other.election_timeout_ms),
@@ -214,11 +228,33 @@ impl Config {
                 format!("must differ from --port ({port})"),
             ));
         }
+        if args.join.is_some() {
+            for (set, flag) in [
+                (args.initial_cluster.is_some(), "initial-cluster"),
+                (args.groups.is_some(), "groups"),
+                (args.replicas.is_some(), "replicas"),
+            ] {
+                if set {
+                    return Err(invalid(
+                        flag,
+                        "a node that joins (--join) takes the cluster's layout; leave it out",
+                    ));
+                }
+            }
+        }
+        if let Some(join) = &args.join {
+            let valid = join
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if !valid {
+                return Err(invalid("join", format!("'{join}' is not HOST:GPORT")));
+            }
+        }
         let initial_cluster = args.initial_cluster.unwrap_or_else(|| {
-            let host = if bind == "0.0.0.0" || bind == "::" {
-                "127.0.0.1"
-            } else {
-                bind.as_str()
+            let host = match &args.advertise {
+                Some(host) => host.as_str(),
+                None if bind == "0.0.0.0" || bind == "::" => "127.0.0.1",
+                None => bind.as_str(),
             };
             format!("{node_id}={host}:{port}@{grpc_port}")
         });
@@ -300,6 +336,7 @@ impl Config {
             grpc_port,
             dir: args.dir.unwrap_or_else(|| PathBuf::from("./slotraft-data")),
             topology,
+            join: args.join,
             election_timeout_ms,
             heartbeat_ms,
             snapshot_logs,

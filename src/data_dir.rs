@@ -80,18 +80,55 @@ pub fn check_layout(dir: &Path, topology: &Topology) -> Result<(), DataDirError>
                 current: topology.canonical().to_string(),
             })
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let tmp = dir.join("cluster-layout.tmp");
-            let write = || -> io::Result<()> {
-                std::fs::write(&tmp, &current)?;
-                std::fs::File::open(&tmp)?.sync_all()?;
-                std::fs::rename(&tmp, &path)?;
-                std::fs::File::open(dir)?.sync_all()
-            };
-            write().map_err(io_err)
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => write_stamp(dir, &current).map_err(io_err),
         Err(source) => Err(io_err(source)),
     }
+}
+
+/// The layout a joined node's directory belongs to (node id, canonical layout text), if it has
+/// joined a cluster already.
+pub fn stored_layout(dir: &Path) -> Result<Option<(NodeId, String)>, DataDirError> {
+    match std::fs::read_to_string(dir.join("cluster-layout")) {
+        Ok(stored) => {
+            let field = |key: &str| {
+                stored
+                    .lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .unwrap_or("")
+                    .to_string()
+            };
+            Ok(Some((
+                field("node=").parse().unwrap_or(0),
+                field("layout="),
+            )))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(DataDirError::Io {
+            dir: dir.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Records that node `node`'s directory belongs to the cluster of layout `canonical` (a node
+/// that joined it: written once the join is answered and the metadata stored).
+pub fn stamp_joined(dir: &Path, node: NodeId, canonical: &str) -> Result<(), DataDirError> {
+    write_stamp(dir, &format!("node={node}\nlayout={canonical}\n")).map_err(|source| {
+        DataDirError::Io {
+            dir: dir.display().to_string(),
+            source,
+        }
+    })
+}
+
+/// Writes the `cluster-layout` file atomically and durably.
+fn write_stamp(dir: &Path, text: &str) -> io::Result<()> {
+    let path = dir.join("cluster-layout");
+    let tmp = dir.join("cluster-layout.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// The node's records in its sled database (a cheap handle: clones share the database).

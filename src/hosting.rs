@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cluster::incarnation::{Incarnations, Standing};
-use crate::cluster::metadata::ClusterMetadata;
+use crate::cluster::metadata::{ClusterMetadata, NodeState};
 use crate::cluster::topology::Topology;
-use crate::cluster::GroupId;
+use crate::cluster::{GroupId, NodeId};
 use crate::data_dir::NodeRecords;
+use crate::group::membership::configuration;
 use crate::group::{meta, Group, GroupRegistry, Lifecycle};
 use crate::node::NodeError;
 use crate::peer::enrol::standing_in;
@@ -122,10 +123,10 @@ pub async fn follow(
             recorded = meta.version;
             update_standing(&registry, &meta);
         }
-        if matches!(registry.standing(), Standing::Member(_)) {
-            if let Err(e) = reconcile(&registry, &opener, &meta).await {
-                tracing::error!(error = %e, "cannot host a slot group");
-            }
+        // A refused or removed incarnation opens nothing, but still closes what it has left.
+        let member = matches!(registry.standing(), Standing::Member(_));
+        if let Err(e) = reconcile(&registry, &opener, &meta, member).await {
+            tracing::error!(error = %e, "cannot host a slot group");
         }
     }
 }
@@ -159,12 +160,75 @@ async fn read_meta_group(
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "cannot read the meta group"),
     }
+    if group.is_leader() {
+        finish_drains(registry, &group).await;
+    }
 }
 
-/// A newer version may readmit this incarnation (or, in principle, refuse it).
+/// On the meta group's leader: a draining node that no group's configuration holds any more
+/// is recorded as removed.
+async fn finish_drains(registry: &GroupRegistry, meta_group: &Group) {
+    let Some(current) = registry.metadata() else {
+        return;
+    };
+    if !current
+        .nodes
+        .values()
+        .any(|r| r.state == NodeState::Draining)
+    {
+        return;
+    }
+    // What each group's configuration holds: this node's own view of the groups it leads,
+    // the leaders' reports for the others (a group nobody reported on counts as holding
+    // everyone: a node is never removed on missing news).
+    let held = |node: NodeId| {
+        current.group_ids().any(|g| {
+            let members: Option<Vec<RaftId>> = match registry.group(g).filter(|g| g.is_leader()) {
+                Some(led) => {
+                    let config = configuration(&led);
+                    (!config.joint && config.committed)
+                        .then(|| config.voters.union(&config.learners).copied().collect())
+                }
+                None => registry.peer_view().committed_members(g),
+            };
+            members.is_none_or(|m| m.iter().any(|id| id.node == node))
+        })
+    };
+    let result = meta::update(
+        meta_group,
+        |m| Ok(m.finish_drain(held)),
+        Duration::from_secs(2),
+    )
+    .await;
+    match result {
+        Ok(next) if next.version > current.version => {
+            tracing::info!(version = next.version, "drained node(s) removed");
+            registry.adopt(next);
+        }
+        Ok(_) => {}
+        Err(e) => tracing::debug!(error = %e, "finishing drains"),
+    }
+}
+
+/// A newer version may readmit this incarnation, or say the node was removed.
 fn update_standing(registry: &GroupRegistry, meta: &ClusterMetadata) {
     let me = registry.self_raft_id();
-    let next = standing_in(&meta.incarnations(), me);
+    let removed = meta
+        .nodes
+        .get(&me.node)
+        .is_some_and(|r| r.state == NodeState::Removed && r.incarnation == me.incarnation);
+    let next = if removed {
+        Standing::Refused {
+            incarnations: meta.incarnations(),
+            reason: format!(
+                "node {} was removed from the cluster (metadata version {}): it holds no \
+                 data and takes part in nothing; stop it",
+                me.node, meta.version
+            ),
+        }
+    } else {
+        standing_in(&meta.incarnations(), me)
+    };
     let before = registry.standing();
     if std::mem::discriminant(&before) != std::mem::discriminant(&next) {
         match &next {
@@ -179,14 +243,20 @@ fn update_standing(registry: &GroupRegistry, meta: &ClusterMetadata) {
     registry.set_standing(next);
 }
 
-/// Opens the groups this node is meant to be in and forgets those it has left.
+/// Opens the groups this node is meant to be in (if it is a `member`) and forgets those it has
+/// left.
 async fn reconcile(
     registry: &GroupRegistry,
     opener: &GroupOpener,
     meta: &ClusterMetadata,
+    member: bool,
 ) -> Result<(), NodeError> {
     let me = registry.self_raft_id();
-    let wanted = meta.groups_of(me.node);
+    let wanted = if member {
+        meta.groups_of(me.node)
+    } else {
+        Vec::new()
+    };
     for &id in &wanted {
         if registry.group(id).is_none() {
             tracing::info!(group = id, "now a member of this group: opening it");

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::cluster::incarnation::{Incarnations, Standing};
 use crate::cluster::metadata::META_GROUP;
+use crate::cluster::topology::{Topology, TopologyError};
 use crate::cluster::{GroupId, NodeAddr};
 use crate::config::Config;
 use crate::data_dir::{self, DataDirError, NodeRecords};
@@ -58,6 +59,8 @@ pub enum NodeError {
         purged: String,
         snapshot: String,
     },
+    #[error("{0}")]
+    Join(String),
     #[error("cannot listen for gRPC on {addr}: {source}")]
     GrpcBind { addr: String, source: io::Error },
 }
@@ -86,7 +89,9 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         source,
     };
     std::fs::create_dir_all(&config.dir).map_err(data_err)?;
-    data_dir::check_layout(&config.dir, &topology)?;
+    if config.join.is_none() {
+        data_dir::check_layout(&config.dir, &topology)?;
+    }
 
     let log_dir = config.dir.join("raft-log");
     let db = sled::Config::new()
@@ -102,6 +107,10 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         FlusherHandle::start(db.clone(), &log_dir, faults.fail_sync.clone()).map_err(data_err)?;
     let records = NodeRecords::open(&db, &config.dir)?;
     let incarnation = records.incarnation()?;
+    let topology = match &config.join {
+        Some(target) => joined_layout(config, target, &records, incarnation).await?,
+        None => topology,
+    };
     let me = RaftId {
         node: topology.self_id(),
         incarnation,
@@ -188,6 +197,7 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
                     dir: snapshot_dir.clone(),
                     max_bytes: config.max_snapshot_bytes,
                 },
+                peers.clone(),
             ))
             .max_decoding_message_size(usize::MAX),
         )
@@ -282,6 +292,61 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
         fatal,
         peers,
     })
+}
+
+/// The layout of the cluster a node started with `--join` belongs to: the one its directory
+/// joined before, or, for a new directory, the one the cluster answers when asked to register
+/// it (recorded with the metadata before the node goes on).
+async fn joined_layout(
+    config: &Config,
+    target: &str,
+    records: &NodeRecords,
+    incarnation: u64,
+) -> Result<Arc<Topology>, NodeError> {
+    let me = config.topology.self_id();
+    let layout_err = |e: TopologyError| NodeError::Join(format!("--join {target}: {e}"));
+    if let Some((node, canonical)) = data_dir::stored_layout(&config.dir)? {
+        if node != me {
+            return Err(NodeError::Join(format!(
+                "data directory {} belongs to node {node}, but this node was started as \
+                 --node-id {me}",
+                config.dir.display()
+            )));
+        }
+        return Ok(Arc::new(
+            Topology::joined(me, &canonical).map_err(layout_err)?,
+        ));
+    }
+    let addr = config
+        .topology
+        .self_addr()
+        .cloned()
+        .ok_or_else(|| NodeError::Join("no address for this node".into()))?;
+    tracing::info!(target, node = me, %addr, "joining the cluster");
+    let joined = crate::peer::join::join(
+        target,
+        me,
+        &addr,
+        config.topology.self_external(),
+        incarnation,
+    )
+    .await
+    .map_err(NodeError::Join)?;
+    let topology = Topology::joined(me, &joined.layout).map_err(layout_err)?;
+    if topology.cluster_id() != joined.cluster_id {
+        return Err(NodeError::Join(format!(
+            "--join {target}: the cluster's layout does not match its id {}",
+            joined.cluster_id
+        )));
+    }
+    records.store_metadata(&joined.metadata)?;
+    data_dir::stamp_joined(&config.dir, me, &joined.layout)?;
+    tracing::info!(
+        cluster = %joined.cluster_id,
+        version = joined.metadata.version,
+        "registered as a joining node: `slotraft-ctl add-node {me}` gives it replicas"
+    );
+    Ok(Arc::new(topology))
 }
 
 fn tokio_stream_from(

@@ -6,6 +6,8 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -222,9 +224,15 @@ fn a_replica_moves_to_another_node_and_the_source_forgets_it() {
     assert!(hosted(cluster.node(4)).contains_key(&0));
     assert_all_readable(cluster.addrs(), &acked);
 
+    // Retrying the same move is safe: nothing changes.
     let (ok, out) = ctl(
         cluster.node(3),
         &["move-replica", "--group", "0", "--from", "2", "--to", "4"],
+    );
+    assert!(ok && out.contains("(nothing to do)"), "{out}");
+    let (ok, out) = ctl(
+        cluster.node(3),
+        &["move-replica", "--group", "0", "--from", "3", "--to", "4"],
     );
     assert!(
         !ok && out.contains("node 4 is already a member of slot group 0"),
@@ -262,4 +270,148 @@ fn a_replica_moves_to_another_node_and_the_source_forgets_it() {
         .collect();
     assert!(!group0.is_empty());
     assert_all_readable(rest, &group0);
+}
+
+/// Writes keys through `entry` on a thread until `stop` is set; returns the acknowledged ones.
+fn write_until(
+    entry: Vec<String>,
+    prefix: &'static str,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<BTreeMap<String, String>> {
+    std::thread::spawn(move || {
+        let mut client = RoutedClient::new(entry);
+        let mut acked = BTreeMap::new();
+        let mut i = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let (k, v) = (format!("{prefix}:{i}"), format!("v{i}"));
+            if let Outcome::Ok(_) = client.run(&set_cmd(&k, &v)) {
+                acked.insert(k, v);
+            }
+            i += 1;
+        }
+        acked
+    })
+}
+
+/// The node ids `CLUSTER SLOTS` names as masters, asked of `addr`.
+fn masters(addr: &str) -> Vec<u16> {
+    let mut conn = connect(addr).unwrap();
+    let slots: Vec<redis::Value> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut conn).unwrap();
+    let mut ports: Vec<u16> = slots
+        .iter()
+        .filter_map(|range| match range {
+            redis::Value::Array(items) => match items.get(2) {
+                Some(redis::Value::Array(master)) => match master.get(1) {
+                    Some(redis::Value::Int(port)) => Some(*port as u16),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    ports.sort();
+    ports.dedup();
+    ports
+}
+
+/// Operations: a fourth node starts with `--join` (it registers and holds nothing), `add-node 4
+/// --wait` while a client writes, then `remove-node 1 --wait` while a client writes; then a
+/// `remove-node` that would leave groups short of replicas. Asserts: the joined node is listed
+/// as joining and hosts nothing until added; once added it hosts its share of replicas and
+/// leads some groups (clients see it in `CLUSTER SLOTS`); the removed node ends `removed`,
+/// hosts nothing, says so in its status, and is no master in `CLUSTER SLOTS`; the refused
+/// removal names the group it would leave short; every write acknowledged during both
+/// operations is readable afterwards from the remaining nodes.
+#[test]
+fn a_node_joins_takes_its_share_and_another_is_removed_under_writes() {
+    let mut cluster = Cluster::start(3, &["--groups", "6"]);
+    let new = cluster.join_node(&[]);
+    assert_eq!(new, 4);
+    wait_status(
+        cluster.node(4),
+        "registration",
+        Duration::from_secs(20),
+        |s| s.contains("node   4  joining"),
+    );
+    assert!(
+        hosted(cluster.node(4)).is_empty(),
+        "a joining node holds nothing"
+    );
+    let (_, seen_by_1) = ctl(cluster.node(1), &["status"]);
+    assert!(seen_by_1.contains("node   4  joining"), "{seen_by_1}");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = write_until(cluster.addrs(), "adding", stop.clone());
+    let (ok, out) = ctl(cluster.node(2), &["add-node", "4", "--wait"]);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = writer.join().unwrap();
+    assert!(ok, "add-node failed:\n{out}");
+    assert!(
+        out.contains("every group has its intended members"),
+        "{out}"
+    );
+    assert!(
+        acked.len() > 50,
+        "writes went on during the add: {}",
+        acked.len()
+    );
+    let share = hosted(cluster.node(4)).len();
+    assert!(
+        share >= 4,
+        "6 groups x 3 replicas over 4 nodes: node 4 hosts {share}"
+    );
+    // The leader balancer hands node 4 the groups it is now preferred for.
+    let port4 = cluster.node(4).port;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !masters(&cluster.node(1).addr()).contains(&port4) {
+        assert!(Instant::now() < deadline, "node 4 never became a master");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let survivors = vec![
+        cluster.node(2).addr(),
+        cluster.node(3).addr(),
+        cluster.node(4).addr(),
+    ];
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = write_until(survivors.clone(), "removing", stop.clone());
+    let (ok, out) = ctl(cluster.node(3), &["remove-node", "1", "--wait"]);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    let during_remove = writer.join().unwrap();
+    assert!(ok, "remove-node failed:\n{out}");
+    assert!(out.contains("node 1 is removed"), "{out}");
+    assert!(
+        during_remove.len() > 50,
+        "writes went on: {}",
+        during_remove.len()
+    );
+    acked.extend(during_remove);
+
+    wait_status(
+        cluster.node(1),
+        "its removal",
+        Duration::from_secs(20),
+        |s| s.contains("was removed from the cluster"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !hosted(cluster.node(1)).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the removed node still hosts groups"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let port1 = cluster.node(1).port;
+    assert!(!masters(&cluster.node(2).addr()).contains(&port1));
+
+    // Three nodes left, three replicas per group: removing one more would leave groups short.
+    let (ok, out) = ctl(cluster.node(2), &["remove-node", "3"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("with 2 of its 3 replicas"), "{out}");
+
+    cluster.node(1).kill();
+    assert_all_readable(survivors, &acked);
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use slotraft::proto::admin::admin_client::AdminClient;
 use slotraft::proto::admin::{
-    ChangeReply, MoveReplicaRequest, ReplaceNodeRequest, SnapshotRequest, StatusReply,
-    StatusRequest, TransferLeaderRequest,
+    AddNodeRequest, ChangeReply, MoveReplicaRequest, RebalanceRequest, RemoveNodeRequest,
+    ReplaceNodeRequest, SnapshotRequest, StatusReply, StatusRequest, TransferLeaderRequest,
 };
 use tonic::transport::Channel;
 
@@ -47,6 +47,25 @@ enum Cmd {
         dead: u64,
         new: u64,
         /// Wait until every group has its intended members
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Make a node that joined (`slotraft-server --join`) active and give it its share of
+    /// replicas and leaderships
+    AddNode {
+        id: u64,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Drain a node (its replicas move to the other nodes), then remove it from the cluster.
+    /// Refused when the other nodes are too few to keep every group at its size
+    RemoveNode {
+        id: u64,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Spread replicas and preferred leaderships evenly over the active nodes
+    Rebalance {
         #[arg(long)]
         wait: bool,
     },
@@ -101,6 +120,34 @@ async fn main() -> anyhow::Result<()> {
                 .replace_node(ReplaceNodeRequest { dead, new })
                 .await?
                 .into_inner();
+            print_change(&reply);
+            if wait {
+                wait_settled(&mut client).await?;
+            }
+        }
+        Cmd::AddNode { id, wait } => {
+            let reply = client
+                .add_node(AddNodeRequest { node_id: id })
+                .await?
+                .into_inner();
+            print_change(&reply);
+            if wait {
+                wait_settled(&mut client).await?;
+            }
+        }
+        Cmd::RemoveNode { id, wait } => {
+            let reply = client
+                .remove_node(RemoveNodeRequest { node_id: id })
+                .await?
+                .into_inner();
+            print_change(&reply);
+            if wait {
+                wait_settled(&mut client).await?;
+                wait_removed(&mut client, id).await?;
+            }
+        }
+        Cmd::Rebalance { wait } => {
+            let reply = client.rebalance(RebalanceRequest {}).await?.into_inner();
             print_change(&reply);
             if wait {
                 wait_settled(&mut client).await?;
@@ -332,5 +379,24 @@ async fn wait_settled(client: &mut AdminClient<Channel>) -> anyhow::Result<()> {
             anyhow::bail!("membership changes still in progress after 10 minutes");
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Waits until the registry shows node `id` removed (it is, once no group holds it).
+async fn wait_removed(client: &mut AdminClient<Channel>, id: u64) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let s = client.status(StatusRequest {}).await?.into_inner();
+        if s.registry
+            .iter()
+            .any(|n| n.node_id == id && n.state == "removed")
+        {
+            println!("node {id} is removed: it can be stopped");
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!("node {id} is not removed after 2 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

@@ -63,6 +63,10 @@ impl fmt::Display for NodeState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRecord {
     pub addr: NodeAddr,
+    /// The RESP address for clients outside the cluster network (`--external-cluster`), if
+    /// the cluster uses one.
+    #[serde(default)]
+    pub external: Option<String>,
     /// The incarnation the cluster counts as this node's member.
     pub incarnation: u64,
     pub state: NodeState,
@@ -122,6 +126,10 @@ impl ClusterMetadata {
             .map(|(&id, addr)| {
                 let record = NodeRecord {
                     addr: addr.clone(),
+                    external: topology
+                        .client_addr(id, super::topology::ClientNetwork::External)
+                        .filter(|_| topology.self_external().is_some())
+                        .map(str::to_string),
                     incarnation: agreed.raft_id(id).map_or(0, |r| r.incarnation),
                     state: NodeState::Active,
                 };
@@ -316,6 +324,263 @@ impl ClusterMetadata {
     }
 }
 
+impl ClusterMetadata {
+    /// A node started with `--join` registers: known by its addresses and incarnation, holding
+    /// nothing until `add-node` makes it active. Registering again as the same incarnation is
+    /// answered with the same version (a retried join); another incarnation of a registered
+    /// node is refused (it lost its data directory: `replace-node` readmits it).
+    pub fn register(
+        &self,
+        node: NodeId,
+        addr: NodeAddr,
+        external: Option<String>,
+        incarnation: u64,
+    ) -> Result<Option<Self>, MetadataError> {
+        if node == 0 || incarnation == 0 {
+            return Err(MetadataError::Refused(
+                "node id and incarnation must not be 0".into(),
+            ));
+        }
+        if let Some(record) = self.nodes.get(&node) {
+            if record.state == NodeState::Removed {
+                return Err(MetadataError::WrongState {
+                    node,
+                    state: record.state,
+                    what: "join again (a removed node's id is not reused: pick a new --node-id)",
+                });
+            }
+            if record.incarnation != incarnation {
+                return Err(MetadataError::Refused(format!(
+                    "node {node} is already in the cluster as incarnation {:016x}; this is \
+                     incarnation {incarnation:016x} (a new data directory): readmit it with \
+                     `slotraft-ctl replace-node {node} {node}`",
+                    record.incarnation
+                )));
+            }
+            if record.addr != addr {
+                return Err(MetadataError::Refused(format!(
+                    "node {node} is registered with addresses {}, not {addr}",
+                    record.addr
+                )));
+            }
+            return Ok(None);
+        }
+        if let Some((other, _)) = self.nodes.iter().find(|(_, r)| {
+            r.state != NodeState::Removed && (r.addr.resp == addr.resp || r.addr.grpc == addr.grpc)
+        }) {
+            return Err(MetadataError::Refused(format!(
+                "address {addr} is already node {other}'s"
+            )));
+        }
+        let mut next = self.next();
+        next.nodes.insert(
+            node,
+            NodeRecord {
+                addr,
+                external,
+                incarnation,
+                state: NodeState::Joining,
+            },
+        );
+        Ok(Some(next))
+    }
+
+    /// `add-node ID`: a registered (joining) node becomes active, and the replicas and
+    /// preferred leaderships are spread again so that it takes its share (`rebalance`).
+    pub fn add_node(&self, node: NodeId) -> Result<Self, MetadataError> {
+        let record = self.record(node)?;
+        match record.state {
+            NodeState::Joining | NodeState::Active => {}
+            state => {
+                return Err(MetadataError::WrongState {
+                    node,
+                    state,
+                    what: "be added",
+                })
+            }
+        }
+        let mut next = self.next();
+        next.nodes.get_mut(&node).expect("checked").state = NodeState::Active;
+        next.spread();
+        Ok(next)
+    }
+
+    /// `remove-node ID`: the node's replicas move to the other active nodes (each to the least
+    /// loaded node not already in the group), it stops being a preferred leader, and it is
+    /// marked draining until no group's configuration holds it (then removed: `finish_drain`).
+    /// Refused when the other active nodes are too few to keep every group at its size: the
+    /// group would be left with fewer replicas, and one more failure without a quorum.
+    pub fn remove_node(&self, node: NodeId) -> Result<Self, MetadataError> {
+        let record = self.record(node)?;
+        if matches!(record.state, NodeState::Removed) {
+            return Err(MetadataError::WrongState {
+                node,
+                state: record.state,
+                what: "be removed again",
+            });
+        }
+        let mut next = self.next();
+        next.nodes.get_mut(&node).expect("checked").state = NodeState::Draining;
+        for g in self.groups_of(node) {
+            let size = self.members(g).map_or(0, |m| m.len());
+            let Some(to) = next.least_loaded_outside(g) else {
+                return Err(MetadataError::Refused(format!(
+                    "removing node {node} would leave {} with {} of its {size} replicas: \
+                     there is no other active node to take its place (add a node first)",
+                    if g == META_GROUP {
+                        "the meta group".to_string()
+                    } else {
+                        format!("slot group {g}")
+                    },
+                    size - 1
+                )));
+            };
+            for m in next.members_mut(g)?.iter_mut() {
+                if *m == node {
+                    *m = to;
+                }
+            }
+        }
+        next.spread();
+        Ok(next)
+    }
+
+    /// A draining node that no group's committed configuration holds any more is removed.
+    /// `still_held(node)`: whether some group's configuration still has it.
+    pub fn finish_drain(&self, still_held: impl Fn(NodeId) -> bool) -> Option<Self> {
+        let done: Vec<NodeId> = self
+            .nodes
+            .iter()
+            .filter(|(&id, r)| {
+                r.state == NodeState::Draining && self.groups_of(id).is_empty() && !still_held(id)
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        if done.is_empty() {
+            return None;
+        }
+        let mut next = self.next();
+        for id in done {
+            next.nodes.get_mut(&id).expect("listed").state = NodeState::Removed;
+        }
+        Some(next)
+    }
+
+    /// `rebalance`: replicas and preferred leaderships spread evenly over the active nodes.
+    /// `None` when they already are.
+    pub fn rebalance(&self) -> Option<Self> {
+        let mut next = self.next();
+        next.spread();
+        (next.groups != self.groups || next.meta != self.meta).then_some(next)
+    }
+
+    fn active(&self) -> Vec<NodeId> {
+        self.nodes
+            .iter()
+            .filter(|(_, r)| r.state == NodeState::Active)
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    /// Slot-group replicas per active node.
+    fn load(&self) -> BTreeMap<NodeId, usize> {
+        let mut load: BTreeMap<NodeId, usize> = self.active().into_iter().map(|n| (n, 0)).collect();
+        for members in &self.groups {
+            for m in members {
+                if let Some(c) = load.get_mut(m) {
+                    *c += 1;
+                }
+            }
+        }
+        load
+    }
+
+    /// The active node with the fewest replicas that is not a member of group `g` (lowest id
+    /// among equals, so every node computes the same plan).
+    fn least_loaded_outside(&self, g: GroupId) -> Option<NodeId> {
+        let members = self.members(g).unwrap_or_default();
+        self.load()
+            .into_iter()
+            .filter(|(n, _)| !members.contains(n))
+            .min_by_key(|&(n, c)| (c, n))
+            .map(|(n, _)| n)
+    }
+
+    /// Moves replicas from the most to the least loaded active node until they differ by at
+    /// most one, then evens out preferred leaderships (the first member of each group) by
+    /// reordering members, which needs no Raft change. Deterministic.
+    fn spread(&mut self) {
+        loop {
+            let load = self.load();
+            let (Some((&max_node, &max)), Some((&min_node, &min))) = (
+                load.iter()
+                    .max_by_key(|&(n, c)| (*c, std::cmp::Reverse(*n))),
+                load.iter().min_by_key(|&(n, c)| (*c, *n)),
+            ) else {
+                return;
+            };
+            if max <= min + 1 {
+                break;
+            }
+            let Some(g) = (0..self.groups.len()).find(|&g| {
+                self.groups[g].contains(&max_node) && !self.groups[g].contains(&min_node)
+            }) else {
+                break;
+            };
+            for m in self.groups[g].iter_mut() {
+                if *m == max_node {
+                    *m = min_node;
+                }
+            }
+        }
+        // Preferred leaders: move the first position to the member leading the fewest.
+        loop {
+            let mut leads: BTreeMap<NodeId, usize> =
+                self.active().into_iter().map(|n| (n, 0)).collect();
+            for members in &self.groups {
+                if let Some(c) = members.first().and_then(|f| leads.get_mut(f)) {
+                    *c += 1;
+                }
+            }
+            let mut moved = false;
+            for g in 0..self.groups.len() {
+                let Some(&first) = self.groups[g].first() else {
+                    continue;
+                };
+                let first_leads = leads.get(&first).copied().unwrap_or(usize::MAX);
+                let best = self.groups[g]
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .filter_map(|(i, n)| leads.get(n).map(|c| (*c, *n, i)))
+                    .min();
+                if let Some((c, n, i)) = best {
+                    if c + 1 < first_leads {
+                        self.groups[g].swap(0, i);
+                        if let Some(x) = leads.get_mut(&first) {
+                            *x -= 1;
+                        }
+                        *leads.get_mut(&n).expect("active") += 1;
+                        moved = true;
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        // The meta group keeps its members unless one is no longer active.
+        let active = self.active();
+        for i in 0..self.meta.len() {
+            if !active.contains(&self.meta[i]) {
+                if let Some(&to) = active.iter().find(|n| !self.meta.contains(n)) {
+                    self.meta[i] = to;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +653,7 @@ mod tests {
             4,
             NodeRecord {
                 addr: NodeAddr::default(),
+                external: None,
                 incarnation: 40,
                 state: NodeState::Joining,
             },
@@ -411,6 +677,7 @@ mod tests {
             4,
             NodeRecord {
                 addr: NodeAddr::default(),
+                external: None,
                 incarnation: 40,
                 state: NodeState::Active,
             },
@@ -428,5 +695,95 @@ mod tests {
         assert_eq!(m.move_replica(9, 1, 4), Err(MetadataError::UnknownGroup(9)));
         let meta = m.move_replica(META_GROUP, 1, 4).unwrap();
         assert_eq!(meta.meta, vec![4, 2, 3]);
+    }
+
+    fn with_node(mut m: ClusterMetadata, id: NodeId, state: NodeState) -> ClusterMetadata {
+        m.nodes.insert(
+            id,
+            NodeRecord {
+                addr: NodeAddr {
+                    resp: format!("h:{id}"),
+                    grpc: format!("h:1{id}"),
+                },
+                external: None,
+                incarnation: id * 10,
+                state,
+            },
+        );
+        m
+    }
+
+    fn replicas_per_node(m: &ClusterMetadata) -> BTreeMap<NodeId, usize> {
+        m.load()
+    }
+
+    #[test]
+    fn a_joining_node_registers_once_and_a_new_incarnation_of_it_is_refused() {
+        let m = three();
+        let addr = NodeAddr {
+            resp: "h:7004".into(),
+            grpc: "h:17004".into(),
+        };
+        let next = m.register(4, addr.clone(), None, 40).unwrap().unwrap();
+        assert_eq!(next.nodes[&4].state, NodeState::Joining);
+        assert!(next.groups_of(4).is_empty(), "joining nodes hold nothing");
+        assert_eq!(
+            next.register(4, addr.clone(), None, 40),
+            Ok(None),
+            "a retried join"
+        );
+        let err = next
+            .register(4, addr.clone(), None, 41)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("replace-node 4 4"), "{err}");
+        let taken = NodeAddr {
+            resp: "127.0.0.1:7001".into(),
+            grpc: "x:1".into(),
+        };
+        assert!(m.register(5, taken, None, 50).is_err(), "an address in use");
+    }
+
+    #[test]
+    fn adding_a_node_gives_it_its_share_of_replicas_and_leaderships() {
+        let m = ClusterMetadata {
+            groups: (0..12)
+                .map(|g| vec![1 + g % 3, 1 + (g + 1) % 3, 1 + (g + 2) % 3])
+                .collect(),
+            ..three()
+        };
+        let m = with_node(m, 4, NodeState::Joining);
+        let next = m.add_node(4).unwrap();
+        let load = replicas_per_node(&next);
+        assert_eq!(load.values().sum::<usize>(), 36);
+        assert!(load.values().all(|&c| c == 9), "{load:?}");
+        let mut leads = BTreeMap::new();
+        for g in &next.groups {
+            *leads.entry(g[0]).or_insert(0) += 1;
+            let distinct: std::collections::BTreeSet<_> = g.iter().collect();
+            assert_eq!(distinct.len(), 3, "no node twice in a group: {g:?}");
+        }
+        assert!(leads.values().all(|&c| c == 3), "{leads:?}");
+        assert_eq!(next.rebalance(), None, "already balanced");
+    }
+
+    #[test]
+    fn removing_a_node_moves_its_replicas_or_is_refused_without_room() {
+        let m = three();
+        let err = m.remove_node(2).unwrap_err().to_string();
+        assert!(
+            err.contains("would leave slot group 0 with 2 of its 3 replicas"),
+            "{err}"
+        );
+        let m4 = with_node(three(), 4, NodeState::Active);
+        let next = m4.remove_node(2).unwrap();
+        assert_eq!(next.nodes[&2].state, NodeState::Draining);
+        assert!(next.groups_of(2).is_empty());
+        assert!(next.groups.iter().all(|g| g.len() == 3));
+        assert!(!next.meta.contains(&2));
+        // Removed once no configuration holds it any more.
+        assert_eq!(next.finish_drain(|n| n == 2), None);
+        let done = next.finish_drain(|_| false).unwrap();
+        assert_eq!(done.nodes[&2].state, NodeState::Removed);
     }
 }

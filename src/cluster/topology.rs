@@ -184,17 +184,60 @@ impl Topology {
         })
     }
 
+    /// The layout of the cluster a node joined (`--join`): built from the creating layout's
+    /// canonical text (which the cluster sent it), for node `self_id`, which it does not list.
+    /// `with_metadata` then adds the nodes as they are now, this one among them.
+    pub fn joined(self_id: NodeId, canonical: &str) -> Result<Self, TopologyError> {
+        let bad = || TopologyError::BadEntry(canonical.to_string());
+        let mut nodes = BTreeMap::new();
+        let (mut groups, mut replicas) = (None, None);
+        for entry in canonical.split(',') {
+            let (key, value) = entry.split_once('=').ok_or_else(bad)?;
+            match key {
+                "groups" => groups = value.parse::<u32>().ok(),
+                "replicas" => replicas = value.parse::<usize>().ok(),
+                id => {
+                    let id: NodeId = id.parse().map_err(|_| bad())?;
+                    let (resp, grpc) = value.split_once('@').ok_or_else(bad)?;
+                    let addr = NodeAddr {
+                        resp: resp.to_string(),
+                        grpc: grpc.to_string(),
+                    };
+                    nodes.insert(id, addr);
+                }
+            }
+        }
+        let (Some(groups), Some(replicas)) = (groups, replicas) else {
+            return Err(bad());
+        };
+        let first = *nodes.keys().next().ok_or(TopologyError::Empty)?;
+        let mut topology = Self::new(first, nodes, groups, replicas)?;
+        if topology.canonical != canonical {
+            return Err(bad());
+        }
+        topology.self_id = self_id;
+        Ok(topology)
+    }
+
     /// This layout as the metadata `meta` says it is now: the nodes that are not removed, and
     /// each group's intended members. The slot ranges, the cluster id and the command line's
     /// layout (`canonical`) stay: they name the cluster, which membership changes do not.
     pub fn with_metadata(&self, meta: &ClusterMetadata) -> Self {
         let mut next = self.clone();
-        next.nodes = meta
+        let current = meta
             .nodes
             .iter()
-            .filter(|(_, r)| r.state != NodeState::Removed)
+            .filter(|(_, r)| r.state != NodeState::Removed);
+        next.nodes = current
+            .clone()
             .map(|(&id, r)| (id, r.addr.clone()))
             .collect();
+        let external: BTreeMap<NodeId, String> = current
+            .filter_map(|(&id, r)| Some((id, r.external.clone()?)))
+            .collect();
+        if !external.is_empty() {
+            next.external = Some(external);
+        }
         for spec in &mut next.groups {
             if let Some(members) = meta.groups.get(spec.id as usize) {
                 spec.members = members.clone();
@@ -445,5 +488,15 @@ mod tests {
             let err = t().with_external(text).unwrap_err().to_string();
             assert!(err.starts_with(want), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_joining_node_rebuilds_the_creating_layout_from_its_text() {
+        let created = Topology::new(1, three(), 16, 3).unwrap();
+        let joined = Topology::joined(4, created.canonical()).unwrap();
+        assert_eq!(joined.cluster_id(), created.cluster_id());
+        assert_eq!(joined.self_id(), 4);
+        assert_eq!(joined.groups(), created.groups());
+        assert!(Topology::joined(4, "1=a:1@a:2,groups=x").is_err());
     }
 }

@@ -81,19 +81,22 @@ pub async fn initialize(
 
 /// Changes the metadata on the meta group's leader: reads the current version (linearizably),
 /// computes the next with `change`, and commits it unless another change came first (then it
-/// starts over with the newer version). Returns the version committed.
+/// starts over with the newer version). Returns the version committed, or the current one when
+/// `change` finds nothing to do (`None`: a retried request whose change is already made).
 pub async fn update<F>(
     group: &Group,
     change: F,
     timeout: Duration,
 ) -> Result<ClusterMetadata, MetaError>
 where
-    F: Fn(&ClusterMetadata) -> Result<ClusterMetadata, MetadataError>,
+    F: Fn(&ClusterMetadata) -> Result<Option<ClusterMetadata>, MetadataError>,
 {
     loop {
         group.confirm_read(timeout).await?;
         let (current, watched) = read(group)?.ok_or(MetaError::Missing)?;
-        let next = change(&current)?;
+        let Some(next) = change(&current)? else {
+            return Ok(current);
+        };
         let op = set_op(&next, Some(watched))?;
         match group.propose(op, crate::clock::now_ms(), timeout).await? {
             // The watched key changed between the read and the commit: read again.

@@ -14,8 +14,9 @@ use std::time::Duration;
 use tonic::{Request, Response, Status};
 
 use super::handshake::ask;
+use super::meta_leader::{self, MetaLeader};
 use super::peers::Peers;
-use crate::cluster::metadata::{ClusterMetadata, MetadataError, META_GROUP};
+use crate::cluster::metadata::{ClusterMetadata, MetadataError};
 use crate::cluster::NodeId;
 use crate::group::membership::{configuration, next_step, Step};
 use crate::group::meta::{self, MetaError};
@@ -23,9 +24,9 @@ use crate::group::GroupRegistry;
 use crate::proto::admin::admin_client::AdminClient;
 use crate::proto::admin::admin_server::Admin;
 use crate::proto::admin::{
-    ChangeReply, GroupPlan, GroupStatus, MoveReplicaRequest, NodeInfo, NodeRecord,
-    ReplaceNodeRequest, SnapshotReply, SnapshotRequest, StatusReply, StatusRequest,
-    TransferLeaderReply, TransferLeaderRequest,
+    AddNodeRequest, ChangeReply, GroupPlan, GroupStatus, MoveReplicaRequest, NodeInfo, NodeRecord,
+    RebalanceRequest, RemoveNodeRequest, ReplaceNodeRequest, SnapshotReply, SnapshotRequest,
+    StatusReply, StatusRequest, TransferLeaderReply, TransferLeaderRequest,
 };
 
 /// Bound on committing one metadata change.
@@ -43,35 +44,16 @@ impl AdminServer {
 
     /// The meta group's leader: `None` when it is this node, else a client to it.
     fn meta_leader(&self) -> Result<Option<AdminClient<tonic::transport::Channel>>, Status> {
-        if self.registry.meta_group().is_some_and(|g| g.is_leader()) {
-            return Ok(None);
+        match meta_leader::find(&self.registry, &self.peers)? {
+            MetaLeader::Here(_) => Ok(None),
+            MetaLeader::There { channel, .. } => Ok(Some(AdminClient::new(channel))),
         }
-        let topology = self.registry.topology();
-        let leader = self
-            .registry
-            .leader_of(META_GROUP)
-            .filter(|&l| l != topology.self_id())
-            .ok_or_else(|| {
-                Status::unavailable(format!(
-                    "the meta group has no leader known here (its members are nodes {:?}: is a \
-                     majority of them up?)",
-                    topology.members(META_GROUP)
-                ))
-            })?;
-        let addr = topology
-            .node(leader)
-            .ok_or_else(|| Status::unavailable(format!("no address known for node {leader}")))?;
-        let channel = self
-            .peers
-            .channel(leader, &addr.grpc)
-            .map_err(|e| Status::unavailable(e.to_string()))?;
-        Ok(Some(AdminClient::new(channel)))
     }
 
     /// Commits the change `f` on the meta group (this node leads it).
     async fn change<F>(&self, f: F) -> Result<ClusterMetadata, Status>
     where
-        F: Fn(&ClusterMetadata) -> Result<ClusterMetadata, MetadataError>,
+        F: Fn(&ClusterMetadata) -> Result<Option<ClusterMetadata>, MetadataError>,
     {
         let group = self
             .registry
@@ -225,7 +207,9 @@ impl Admin for AdminServer {
         if req.dead == req.new {
             let node = req.new;
             let incarnation = self.incarnation_of(node).await?;
-            let next = self.change(|m| m.readmit(node, incarnation)).await?;
+            let next = self
+                .change(|m| m.readmit(node, incarnation).map(Some))
+                .await?;
             let groups = next.groups_of(node);
             return Ok(change_reply(
                 &next,
@@ -238,7 +222,7 @@ impl Admin for AdminServer {
             ));
         }
         let (dead, new) = (req.dead, req.new);
-        let next = self.change(|m| m.replace(dead, new)).await?;
+        let next = self.change(|m| m.replace(dead, new).map(Some)).await?;
         Ok(change_reply(
             &next,
             format!(
@@ -246,6 +230,62 @@ impl Admin for AdminServer {
                 next.groups_of(new).len()
             ),
         ))
+    }
+
+    async fn add_node(
+        &self,
+        request: Request<AddNodeRequest>,
+    ) -> Result<Response<ChangeReply>, Status> {
+        let req = request.into_inner();
+        if let Some(mut leader) = self.meta_leader()? {
+            return leader.add_node(req).await;
+        }
+        let node = req.node_id;
+        let next = self.change(|m| m.add_node(node).map(Some)).await?;
+        Ok(change_reply(
+            &next,
+            format!(
+                "node {node} is active; replicas spread again: it is meant to hold {} group(s)",
+                next.groups_of(node).len()
+            ),
+        ))
+    }
+
+    async fn remove_node(
+        &self,
+        request: Request<RemoveNodeRequest>,
+    ) -> Result<Response<ChangeReply>, Status> {
+        let req = request.into_inner();
+        if let Some(mut leader) = self.meta_leader()? {
+            return leader.remove_node(req).await;
+        }
+        let node = req.node_id;
+        let next = self.change(|m| m.remove_node(node).map(Some)).await?;
+        Ok(change_reply(
+            &next,
+            format!(
+                "node {node} is draining: its replicas move to the other nodes, and it is removed \
+                 once no group's configuration holds it"
+            ),
+        ))
+    }
+
+    async fn rebalance(
+        &self,
+        request: Request<RebalanceRequest>,
+    ) -> Result<Response<ChangeReply>, Status> {
+        let req = request.into_inner();
+        if let Some(mut leader) = self.meta_leader()? {
+            return leader.rebalance(req).await;
+        }
+        let before = self.registry.metadata().map_or(0, |m| m.version);
+        let next = self.change(|m| Ok(m.rebalance())).await?;
+        let summary = if next.version > before {
+            "replicas and preferred leaderships spread evenly over the active nodes".to_string()
+        } else {
+            "already balanced: nothing to move".to_string()
+        };
+        Ok(change_reply(&next, summary))
     }
 
     async fn move_replica(
@@ -257,11 +297,27 @@ impl Admin for AdminServer {
             return leader.move_replica(req).await;
         }
         let (group, from, to) = (req.group_id, req.from_node, req.to_node);
-        let next = self.change(|m| m.move_replica(group, from, to)).await?;
-        Ok(change_reply(
-            &next,
-            format!("slot group {group}: node {to} takes node {from}'s replica"),
-        ))
+        let before = self.registry.metadata().map_or(0, |m| m.version);
+        let next = self
+            .change(|m| {
+                // A retried move that is already recorded changes nothing.
+                let done = m
+                    .members(group)
+                    .is_some_and(|ms| ms.contains(&to) && !ms.contains(&from));
+                if done {
+                    return Ok(None);
+                }
+                m.move_replica(group, from, to).map(Some)
+            })
+            .await?;
+        let summary = if next.version > before {
+            format!("slot group {group}: node {to} takes node {from}'s replica")
+        } else {
+            format!(
+                "slot group {group}: node {to} already has node {from}'s replica (nothing to do)"
+            )
+        };
+        Ok(change_reply(&next, summary))
     }
 
     async fn transfer_leader(

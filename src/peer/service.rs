@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::Stream;
 use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
@@ -17,12 +18,17 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::meta_leader::{self, MetaLeader};
+use super::peers::Peers;
+use crate::cluster::NodeAddr;
+use crate::group::meta::{self, MetaError};
 use crate::group::GroupRegistry;
+use crate::proto::raft::raft_service_client::RaftServiceClient;
 use crate::proto::raft::raft_service_server::RaftService;
 use crate::proto::raft::{
-    Envelope, GroupLeader, HandshakeReply, HandshakeRequest, LeadersReply, LeadersRequest,
-    LeavingReply, LeavingRequest, RaftMember, ReplicateBatch, ReplicateReplyBatch, Reply,
-    SnapshotChunk,
+    Envelope, GroupLeader, HandshakeReply, HandshakeRequest, JoinReply, JoinRequest, LeadersReply,
+    LeadersRequest, LeavingReply, LeavingRequest, RaftMember, ReplicateBatch, ReplicateReplyBatch,
+    Reply, SnapshotChunk,
 };
 use crate::raft::codec::{decode, encode};
 use crate::raft::snapshot_file::{self, SnapshotData};
@@ -32,6 +38,8 @@ use crate::raft::{Raft, Snapshot, SnapshotMeta, TypeConfig, Vote};
 pub struct RaftServer {
     registry: Arc<GroupRegistry>,
     inbox: SnapshotInbox,
+    /// To forward a join to the meta group's leader.
+    peers: Peers,
 }
 
 /// Where snapshots sent by leaders are stored while they arrive, and how large one may be.
@@ -44,8 +52,12 @@ pub struct SnapshotInbox {
 }
 
 impl RaftServer {
-    pub fn new(registry: Arc<GroupRegistry>, inbox: SnapshotInbox) -> Self {
-        Self { registry, inbox }
+    pub fn new(registry: Arc<GroupRegistry>, inbox: SnapshotInbox, peers: Peers) -> Self {
+        Self {
+            registry,
+            inbox,
+            peers,
+        }
     }
 
     fn check_cluster(&self, cluster_id: &str, from: u64) -> Result<(), Status> {
@@ -161,6 +173,44 @@ type ReplicateReplies =
 
 #[tonic::async_trait]
 impl RaftService for RaftServer {
+    async fn join(&self, request: Request<JoinRequest>) -> Result<Response<JoinReply>, Status> {
+        let req = request.into_inner();
+        let topology = self.registry.topology();
+        if !req.cluster_id.is_empty() {
+            self.check_cluster(&req.cluster_id, req.node_id)?;
+        }
+        let group = match meta_leader::find(&self.registry, &self.peers)? {
+            MetaLeader::There { channel, .. } => {
+                return RaftServiceClient::new(channel).join(req).await;
+            }
+            MetaLeader::Here(group) => group,
+        };
+        let addr = NodeAddr {
+            resp: req.resp_addr.clone(),
+            grpc: req.grpc_addr.clone(),
+        };
+        let external = (!req.external_addr.is_empty()).then(|| req.external_addr.clone());
+        let (node, incarnation) = (req.node_id, req.incarnation);
+        let meta = meta::update(
+            &group,
+            |m| m.register(node, addr.clone(), external.clone(), incarnation),
+            Duration::from_secs(5),
+        )
+        .await
+        .map_err(|e| match e {
+            MetaError::Refused(e) => Status::failed_precondition(e.to_string()),
+            other => Status::unavailable(other.to_string()),
+        })?;
+        tracing::info!(node, version = meta.version, "node registered (joining)");
+        let metadata = serde_json::to_vec(&meta).map_err(|e| Status::internal(e.to_string()))?;
+        self.registry.adopt(meta);
+        Ok(Response::new(JoinReply {
+            cluster_id: topology.cluster_id().to_string(),
+            layout: topology.canonical().to_string(),
+            metadata,
+        }))
+    }
+
     async fn handshake(
         &self,
         request: Request<HandshakeRequest>,

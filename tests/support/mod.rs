@@ -161,6 +161,48 @@ impl Cluster {
         cluster
     }
 
+    /// Starts one more node that joins the cluster through node 1 (`--join`); it holds
+    /// nothing until `slotraft-ctl add-node`. Returns its id.
+    pub fn join_node(&mut self, extra: &[&str]) -> u64 {
+        let id = self.nodes.len() as u64 + 1;
+        let port = free_port();
+        let base = self.nodes[0].dir.parent().unwrap().to_path_buf();
+        let dir = base.join(format!("node{id}"));
+        let mut args: Vec<String> = vec![
+            "--node-id".into(),
+            id.to_string(),
+            "--port".into(),
+            port.to_string(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--join".into(),
+            format!("127.0.0.1:{}", self.nodes[0].grpc_port),
+        ];
+        for (flag, value) in [
+            ("--election-timeout-ms", "500"),
+            ("--heartbeat-ms", "100"),
+            ("--write-timeout-ms", "3000"),
+        ] {
+            if !extra.contains(&flag) {
+                args.extend([flag.to_string(), value.to_string()]);
+            }
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut node = NodeProc {
+            id,
+            port,
+            grpc_port: port + 10000,
+            dir,
+            args,
+            child: None,
+            log: base.join(format!("node{id}.log")),
+            log_filter: self.nodes[0].log_filter.clone(),
+        };
+        node.start();
+        self.nodes.push(node);
+        id
+    }
+
     pub fn node(&mut self, id: u64) -> &mut NodeProc {
         &mut self.nodes[(id - 1) as usize]
     }
