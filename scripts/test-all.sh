@@ -51,7 +51,7 @@ cargo test --release -- --test-threads 2
 step "client compatibility (redis-py, valkey-py, redis-cli, node-redis, ruby-redis, phpredis, redisc)"
 SLOTRAFT_SERVER="$PWD/target/release/slotraft-server" python3 -m pytest -q tests/clients
 
-step "docker-compose cluster (kill, partition, rolling restart)"
+step "docker-compose cluster (kill, partition, rolling restart, a node joining and one removed)"
 tests/docker/compose-test.sh
 step "torture suite (faults, linearizability; the unsafe-ack build must fail)"
 scripts/torture.sh ci

@@ -213,22 +213,7 @@ async fn finish_drains(registry: &GroupRegistry, meta_group: &Group) {
 /// A newer version may readmit this incarnation, or say the node was removed.
 fn update_standing(registry: &GroupRegistry, meta: &ClusterMetadata) {
     let me = registry.self_raft_id();
-    let removed = meta
-        .nodes
-        .get(&me.node)
-        .is_some_and(|r| r.state == NodeState::Removed && r.incarnation == me.incarnation);
-    let next = if removed {
-        Standing::Refused {
-            incarnations: meta.incarnations(),
-            reason: format!(
-                "node {} was removed from the cluster (metadata version {}): it holds no \
-                 data and takes part in nothing; stop it",
-                me.node, meta.version
-            ),
-        }
-    } else {
-        standing_in(&meta.incarnations(), me)
-    };
+    let next = standing_of(meta, me);
     let before = registry.standing();
     if std::mem::discriminant(&before) != std::mem::discriminant(&next) {
         match &next {
@@ -241,6 +226,26 @@ fn update_standing(registry: &GroupRegistry, meta: &ClusterMetadata) {
         }
     }
     registry.set_standing(next);
+}
+
+/// The standing of incarnation `me` by metadata `meta`: its member, refused (another
+/// incarnation is), or removed.
+pub fn standing_of(meta: &ClusterMetadata, me: RaftId) -> Standing {
+    let removed = meta
+        .nodes
+        .get(&me.node)
+        .is_some_and(|r| r.state == NodeState::Removed && r.incarnation == me.incarnation);
+    if !removed {
+        return standing_in(&meta.incarnations(), me);
+    }
+    Standing::Refused {
+        incarnations: meta.incarnations(),
+        reason: format!(
+            "node {} was removed from the cluster (metadata version {}): it holds no data and \
+             takes part in nothing; stop it",
+            me.node, meta.version
+        ),
+    }
 }
 
 /// Opens the groups this node is meant to be in (if it is a `member`) and forgets those it has

@@ -117,13 +117,10 @@ pub async fn start(config: &Config, faults: Faults) -> Result<RunningNode, NodeE
     };
     // The newest metadata this directory adopted says who the members are now.
     let stored = records.metadata()?;
-    let standing = match stored
-        .as_ref()
-        .map(|m| m.incarnations())
-        .or(records.incarnations()?)
-    {
-        Some(agreed) => standing_in(&agreed, me),
-        None => Standing::Enrolling {
+    let standing = match (&stored, records.incarnations()?) {
+        (Some(meta), _) => crate::hosting::standing_of(meta, me),
+        (None, Some(agreed)) => standing_in(&agreed, me),
+        (None, None) => Standing::Enrolling {
             waiting_for: topology
                 .nodes()
                 .keys()

@@ -51,7 +51,7 @@ pub async fn stop(
     let deadline = started + timeout;
     let mut report = StopReport {
         led_at_start: registry
-            .groups()
+            .all_groups()
             .into_iter()
             .filter(|g| g.is_leader())
             .count(),
@@ -60,7 +60,7 @@ pub async fn stop(
 
     // 1. Take no new leadership.
     registry.advance_lifecycle(Lifecycle::HandingOff);
-    for group in registry.groups() {
+    for group in registry.all_groups() {
         group.raft().runtime_config().elect(false);
     }
     let topology = registry.topology();
@@ -77,7 +77,7 @@ pub async fn stop(
     // 2. Hand off every led group, until none is led or time is up.
     while Instant::now() < deadline {
         let led: Vec<_> = registry
-            .groups()
+            .all_groups()
             .into_iter()
             .filter(|g| g.is_leader())
             .collect();
@@ -89,14 +89,14 @@ pub async fn stop(
                 return;
             };
             let left = deadline.saturating_duration_since(Instant::now());
-            tracing::info!(group = group.id(), to, "stopping: handing off leadership");
+            tracing::info!(group = group.id(), %to, "stopping: handing off leadership");
             leadership::hand_off(&group, to, left.min(Duration::from_secs(3))).await;
         });
         futures::future::join_all(hand_offs).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     report.still_led = registry
-        .groups()
+        .all_groups()
         .into_iter()
         .filter(|g| g.is_leader())
         .count();
@@ -121,7 +121,7 @@ pub async fn stop(
     report.open_connections = stats.connected_clients.load(Ordering::Relaxed);
 
     // 5. Stop Raft.
-    for group in registry.groups() {
+    for group in registry.all_groups() {
         let _ = group.raft().shutdown().await;
     }
     report.elapsed = started.elapsed();

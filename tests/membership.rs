@@ -415,3 +415,95 @@ fn a_node_joins_takes_its_share_and_another_is_removed_under_writes() {
     cluster.node(1).kill();
     assert_all_readable(survivors, &acked);
 }
+
+/// Fault: the target of a move is down from the start, so it can never catch up. Operation:
+/// `move-replica` of group 0 from node 2 to the dead node 4, then the operator moves it back
+/// (4 → 2). Asserts: while the target is down the group keeps its voters (the target is a
+/// learner, never promoted; the leader's status says it is catching up) and serves writes;
+/// the move back settles (`--wait` returns) with the stale learner removed; node 4, restarted,
+/// does not host group 0; every acknowledged write is readable.
+#[test]
+fn a_move_to_a_dead_node_is_never_promoted_and_can_be_moved_back() {
+    let mut cluster = Cluster::start(4, &["--groups", "4"]);
+    cluster.node(4).kill();
+    let (ok, out) = ctl(
+        cluster.node(1),
+        &["move-replica", "--group", "0", "--from", "2", "--to", "4"],
+    );
+    assert!(ok, "{out}");
+
+    // The leader of group 0 (one of nodes 1, 2, 3) shows node 4 as a learner catching up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    'found: loop {
+        for id in 1..=3 {
+            let (_, status) = ctl(cluster.node(id), &["status"]);
+            let stuck = status.lines().any(|l| {
+                l.contains("group 0 led here")
+                    && l.contains("learners [4.")
+                    && l.contains("catching up")
+            });
+            if stuck {
+                assert!(
+                    status.lines().any(|l| l.contains("group 0 led here")
+                        && l.contains("voters [1.")
+                        && l.contains(" 2.")),
+                    "node 2 must still be a voter:\n{status}"
+                );
+                break 'found;
+            }
+        }
+        if Instant::now() >= deadline {
+            cluster.dump_logs();
+            let all: Vec<String> = (1..=3)
+                .map(|id| ctl(cluster.node(id), &["status"]).1)
+                .collect();
+            panic!(
+                "group 0's leader never showed node 4 catching up:\n{}",
+                all.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Group 0 (keys below slot 4096) keeps its voters, hence its quorum, while the target is
+    // down: every write to it is acknowledged.
+    let mut client = RoutedClient::new(cluster.addrs()[..3].to_vec());
+    let mut acked = BTreeMap::new();
+    for i in 0..200 {
+        let (k, v) = (format!("{{b}}k{i}"), format!("v{i}"));
+        assert!(slotraft::cluster::slot::key_slot(k.as_bytes()) < 4096);
+        match client.run(&set_cmd(&k, &v)) {
+            Outcome::Ok(_) => {
+                acked.insert(k, v);
+            }
+            other => panic!("write {k} to group 0 not acknowledged: {other:?}"),
+        }
+    }
+
+    let (ok, out) = ctl(
+        cluster.node(3),
+        &[
+            "move-replica",
+            "--group",
+            "0",
+            "--from",
+            "4",
+            "--to",
+            "2",
+            "--wait",
+        ],
+    );
+    assert!(ok, "moving back did not settle:\n{out}");
+    assert!(
+        out.contains("every group has its intended members"),
+        "{out}"
+    );
+
+    cluster.node(4).start();
+    cluster.wait_healthy(Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !hosted(cluster.node(4)).contains_key(&0),
+        "node 4 is not a member of group 0"
+    );
+    assert_all_readable(cluster.addrs(), &acked);
+}

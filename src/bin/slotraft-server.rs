@@ -75,7 +75,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         grpc = %format!("{}:{}", config.bind, config.grpc_port),
         dir = %config.dir.display(),
         groups = running.registry.groups().len(),
-        cluster = config.topology.cluster_id(),
+        // The cluster's, not the command line's: a node that joined learned it from the cluster.
+        cluster = running.registry.topology().cluster_id(),
         "slotraft-server ready"
     );
     tokio::spawn(slotraft::server::serve(listener, ctx.clone()));

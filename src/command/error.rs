@@ -33,6 +33,16 @@ pub enum CommandError {
         /// The subcommand as the client sent it.
         sub: Bytes,
     },
+    /// A Redis Cluster topology change (`CLUSTER MEET`, `ADDSLOTS`, `FORGET`, ...): slotraft
+    /// changes its membership through the meta group, by operator calls; the text names the
+    /// `slotraft-ctl` command that does what the client asked.
+    #[error("ERR CLUSTER {sub} is not supported: slotraft changes its nodes and replicas through Raft (the meta group); {instead}")]
+    ManagedByOperator {
+        /// The subcommand, upper-cased.
+        sub: String,
+        /// What to use instead.
+        instead: &'static str,
+    },
     /// Argument count outside the command's arity. Holds the full name (`get`, `cluster|slots`).
     #[error("ERR wrong number of arguments for '{0}' command")]
     WrongArity(&'static str),

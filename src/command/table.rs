@@ -70,15 +70,71 @@ pub(crate) fn resolve(args: &[Bytes]) -> Result<&'static CommandSpec, CommandErr
             name: args.first().cloned().unwrap_or_default(),
             args: args.iter().skip(1).cloned().collect(),
         },
-        Unresolved::UnknownSubcommand => CommandError::UnknownSubcommand {
-            cmd: args[0].clone(),
-            sub: args[1].clone(),
+        Unresolved::UnknownSubcommand => match topology_change(&args[0], &args[1]) {
+            Some(instead) => CommandError::ManagedByOperator {
+                sub: String::from_utf8_lossy(&args[1]).to_ascii_uppercase(),
+                instead,
+            },
+            None => CommandError::UnknownSubcommand {
+                cmd: args[0].clone(),
+                sub: args[1].clone(),
+            },
         },
     })?;
     if !spec.arity_allows(args.len()) {
         return Err(CommandError::WrongArity(spec.name));
     }
     Ok(spec)
+}
+
+/// For Redis Cluster's topology changes, which `slotraft-ctl` command does the same here.
+fn topology_change(cmd: &[u8], sub: &[u8]) -> Option<&'static str> {
+    if !cmd.eq_ignore_ascii_case(b"cluster") {
+        return None;
+    }
+    const SLOTS: &str =
+        "slot ranges belong to slot groups, whose replicas move with `slotraft-ctl \
+                         move-replica` and `slotraft-ctl rebalance` (moving slots between groups \
+                         is not supported yet)";
+    let table: [(&[u8], &'static str); 14] = [
+        (
+            b"meet",
+            "start the new node with `slotraft-server --join HOST:GPORT`, then run \
+             `slotraft-ctl add-node ID`",
+        ),
+        (b"forget", "use `slotraft-ctl remove-node ID`"),
+        (b"addslots", SLOTS),
+        (b"addslotsrange", SLOTS),
+        (b"delslots", SLOTS),
+        (b"delslotsrange", SLOTS),
+        (b"flushslots", SLOTS),
+        (b"setslot", SLOTS),
+        (
+            b"replicate",
+            "use `slotraft-ctl move-replica` (every node is a master of the groups it leads)",
+        ),
+        (
+            b"failover",
+            "use `slotraft-ctl transfer-leader`, or `slotraft-ctl replace-node` for a dead node",
+        ),
+        (b"reset", "use `slotraft-ctl remove-node ID`"),
+        (
+            b"saveconfig",
+            "the cluster's configuration is kept by the meta group",
+        ),
+        (
+            b"bumpepoch",
+            "the cluster's configuration is kept by the meta group",
+        ),
+        (
+            b"set-config-epoch",
+            "the cluster's configuration is kept by the meta group",
+        ),
+    ];
+    table
+        .iter()
+        .find(|(name, _)| sub.eq_ignore_ascii_case(name))
+        .map(|(_, instead)| *instead)
 }
 
 /// `COMMAND LIST [FILTERBY …]`: every command's full name followed by its subcommands' (as

@@ -53,9 +53,24 @@ fn unknown_commands_and_subcommands() {
         &["cluster", "foo"],
         "ERR unknown subcommand 'foo'. Try CLUSTER HELP.",
     );
+    // Topology changes name the slotraft-ctl command that does them.
     fails(
         &["CLUSTER", "addslots", "1"],
-        "ERR unknown subcommand 'addslots'. Try CLUSTER HELP.",
+        "ERR CLUSTER ADDSLOTS is not supported: slotraft changes its nodes and replicas through \
+         Raft (the meta group); slot ranges belong to slot groups, whose replicas move with \
+         `slotraft-ctl move-replica` and `slotraft-ctl rebalance` (moving slots between groups \
+         is not supported yet)",
+    );
+    fails(
+        &["cluster", "MEET", "127.0.0.1", "7004"],
+        "ERR CLUSTER MEET is not supported: slotraft changes its nodes and replicas through Raft \
+         (the meta group); start the new node with `slotraft-server --join HOST:GPORT`, then run \
+         `slotraft-ctl add-node ID`",
+    );
+    fails(
+        &["cluster", "forget", "abc"],
+        "ERR CLUSTER FORGET is not supported: slotraft changes its nodes and replicas through \
+         Raft (the meta group); use `slotraft-ctl remove-node ID`",
     );
     fails(
         &["command", "foo"],

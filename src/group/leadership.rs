@@ -17,14 +17,13 @@ use std::time::Duration;
 use openraft::ServerState;
 
 use super::{Group, GroupRegistry, Lifecycle};
-use crate::cluster::NodeId;
 use crate::raft::{LogId, RaftId};
 
 /// How often a transfer request is re-sent while the target has not taken over.
 const RETRY: Duration = Duration::from_millis(100);
 
-/// Hands leadership of `group` to `to`; true once this node no longer leads it.
-pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
+/// Hands leadership of `group` to voter `to`; true once this node no longer leads it.
+pub async fn hand_off(group: &Group, to: RaftId, timeout: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if !group.is_leader() {
@@ -34,7 +33,7 @@ pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
             return false;
         }
         if let Err(e) = group.transfer_leader(to).await {
-            tracing::debug!(group = group.id(), to, error = %e, "transfer request failed");
+            tracing::debug!(group = group.id(), %to, error = %e, "transfer request failed");
         }
         let wait = RETRY.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         let _ = group
@@ -48,21 +47,19 @@ pub async fn hand_off(group: &Group, to: NodeId, timeout: Duration) -> bool {
 /// The member (other than this node, not stopping) best placed to take over `group`: one whose
 /// log matches the leader's last entry if there is one (several: chosen by group id, so a
 /// stopping node spreads its groups over the others), else the one furthest along.
-pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<NodeId> {
+pub fn successor(registry: &GroupRegistry, group: &Group) -> Option<RaftId> {
     let self_id = registry.topology().self_id();
     let m = group.metrics();
     let last = m.last_log_index;
     let replication = m.replication.as_ref()?;
-    let topology = registry.topology();
-    let candidates: Vec<(NodeId, Option<u64>)> = topology
-        .members(group.id())
-        .iter()
-        .copied()
-        .filter(|&id| id != self_id && !registry.is_peer_leaving(id))
-        .filter(|&id| group.voter(id).is_some())
+    let candidates: Vec<(RaftId, Option<u64>)> = group
+        .voters()
+        .into_iter()
+        .filter(|id| id.node != self_id && !registry.is_peer_leaving(id.node))
+        .filter(|id| registry.is_member_incarnation(*id))
         .map(|id| (id, matched(replication, id)))
         .collect();
-    let caught_up: Vec<NodeId> = candidates
+    let caught_up: Vec<RaftId> = candidates
         .iter()
         .filter(|(_, matched)| matched.is_some() && *matched == last)
         .map(|(id, _)| *id)
@@ -91,11 +88,16 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
             let Some(&preferred) = registry.topology().members(group.id()).first() else {
                 continue;
             };
-            // A preferred member still being added (a learner) cannot lead yet.
-            if preferred == self_id
-                || registry.is_peer_leaving(preferred)
-                || group.voter(preferred).is_none()
-            {
+            // The preferred member's current incarnation, once it is a voter (not while it is
+            // still being added as a learner, nor an old incarnation being replaced).
+            let Some(target) = group
+                .voters()
+                .into_iter()
+                .find(|v| v.node == preferred && registry.is_member_incarnation(*v))
+            else {
+                continue;
+            };
+            if preferred == self_id || registry.is_peer_leaving(preferred) {
                 continue;
             }
             let m = group.metrics();
@@ -106,7 +108,7 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
             let caught_up = m
                 .replication
                 .as_ref()
-                .and_then(|r| matched(r, preferred))
+                .and_then(|r| matched(r, target))
                 .is_some_and(|index| Some(index) == last);
             if caught_up {
                 tracing::info!(
@@ -114,7 +116,7 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
                     to = preferred,
                     "handing leadership to preferred member"
                 );
-                if !hand_off(&group, preferred, Duration::from_secs(2)).await {
+                if !hand_off(&group, target, Duration::from_secs(2)).await {
                     tracing::warn!(
                         group = group.id(),
                         to = preferred,
@@ -126,11 +128,9 @@ pub async fn balance(registry: Arc<GroupRegistry>) {
     }
 }
 
-/// The last log index the leader knows `node` has (replication progress is kept per Raft
-/// identity; a group has at most one incarnation of each node).
-fn matched(replication: &BTreeMap<RaftId, Option<LogId>>, node: NodeId) -> Option<u64> {
+/// The last log index the leader knows member `id` has.
+fn matched(replication: &BTreeMap<RaftId, Option<LogId>>, id: RaftId) -> Option<u64> {
     replication
-        .iter()
-        .find(|(id, _)| id.node == node)
-        .and_then(|(_, matched)| matched.as_ref().map(|l| l.index))
+        .get(&id)
+        .and_then(|matched| matched.as_ref().map(|l| l.index))
 }

@@ -27,7 +27,6 @@ use std::time::Duration;
 use openraft::ChangeMembers;
 
 use super::{leadership, Group, GroupRegistry, Lifecycle};
-use crate::cluster::NodeId;
 use crate::raft::RaftId;
 
 /// A learner within this many entries of the leader's last log index counts as caught up; the
@@ -47,7 +46,8 @@ pub struct Configuration {
     pub joint: bool,
     /// The configuration's entry is committed.
     pub committed: bool,
-    /// The leader's last log index, and what it knows each follower holds.
+    /// The leader's last log index, and what it knows each follower holds (followers it has
+    /// no acknowledgement from are absent).
     pub last_log_index: u64,
     pub matched: BTreeMap<RaftId, u64>,
 }
@@ -60,7 +60,7 @@ pub enum Step {
     /// Nothing to do now: a change is committing, or learners are catching up.
     Wait(String),
     /// Hand leadership to this intended voter first (this node is not an intended member).
-    HandOff(NodeId),
+    HandOff(RaftId),
     AddLearner(RaftId),
     ReplaceVoters(BTreeSet<RaftId>),
     RemoveLearners(BTreeSet<RaftId>),
@@ -100,12 +100,9 @@ pub fn next_step(config: &Configuration, target: &BTreeSet<RaftId>, me: RaftId) 
     let behind: Vec<String> = missing
         .iter()
         .filter(|id| !caught_up(id))
-        .map(|id| {
-            format!(
-                "{id} at {} of {}",
-                config.matched.get(id).copied().unwrap_or(0),
-                config.last_log_index
-            )
+        .map(|id| match config.matched.get(id) {
+            Some(at) => format!("{id} at {at} of {}", config.last_log_index),
+            None => format!("{id} not answering yet (0 of {})", config.last_log_index),
         })
         .collect();
     if !behind.is_empty() {
@@ -116,7 +113,7 @@ pub fn next_step(config: &Configuration, target: &BTreeSet<RaftId>, me: RaftId) 
             .iter()
             .find(|id| config.voters.contains(id) && caught_up(id))
         {
-            return Step::HandOff(to.node);
+            return Step::HandOff(*to);
         }
     }
     Step::ReplaceVoters(target.clone())
@@ -138,8 +135,10 @@ pub fn configuration(group: &Group) -> Configuration {
             .replication
             .as_ref()
             .map(|r| {
+                // A follower that never acknowledged anything has no entry: it is not caught
+                // up, however short the log (a dead learner of a young group must not pass).
                 r.iter()
-                    .map(|(id, l)| (*id, l.as_ref().map_or(0, |l| l.index)))
+                    .filter_map(|(id, l)| l.as_ref().map(|l| (*id, l.index)))
                     .collect()
             })
             .unwrap_or_default(),
@@ -184,7 +183,7 @@ async fn take(registry: &GroupRegistry, group: &Group, step: Step) -> Result<(),
         Step::HandOff(to) => {
             tracing::info!(
                 group = id,
-                to,
+                %to,
                 "membership: handing leadership to an intended member first"
             );
             leadership::hand_off(group, to, Duration::from_secs(2)).await;
@@ -239,6 +238,7 @@ async fn timed<T, E: std::fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::NodeId;
 
     fn id(node: NodeId, incarnation: u64) -> RaftId {
         RaftId { node, incarnation }
@@ -280,6 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn a_learner_that_never_answered_is_not_caught_up_even_in_a_short_log() {
+        // Found by tests/membership.rs: a dead target in a group with fewer entries than the
+        // allowed lag was promoted half a second after it was added.
+        let (a, b, c, d) = (id(1, 1), id(2, 2), id(3, 3), id(4, 4));
+        let target = set(&[a, c, d]);
+        let mut young = config(&[a, b, c], &[d], &[(b, 10), (c, 10)]);
+        young.last_log_index = 10;
+        assert!(matches!(next_step(&young, &target, a), Step::Wait(_)));
+        let answered = config(&[a, b, c], &[d], &[(b, 10), (c, 10), (d, 10)]);
+        assert!(
+            matches!(next_step(&answered, &target, a), Step::Wait(_)),
+            "1000 entries behind"
+        );
+        let mut young_answered = answered;
+        young_answered.last_log_index = 10;
+        assert_eq!(
+            next_step(&young_answered, &target, a),
+            Step::ReplaceVoters(target.clone())
+        );
+    }
+
+    #[test]
     fn nothing_moves_while_a_change_commits_and_a_joint_one_is_finished() {
         let (a, b, c, d) = (id(1, 1), id(2, 2), id(3, 3), id(4, 4));
         let target = set(&[a, b, d]);
@@ -306,7 +328,7 @@ mod tests {
         // caught-up intended voter, which makes the change.
         let target = set(&[b, c, d]);
         let ready = config(&[a, b, c], &[d], &[(b, 1000), (c, 900), (d, 1000)]);
-        assert_eq!(next_step(&ready, &target, a), Step::HandOff(2));
+        assert_eq!(next_step(&ready, &target, a), Step::HandOff(b));
         assert_eq!(next_step(&ready, &target, b), Step::ReplaceVoters(target));
         assert_eq!(next_step(&ready, &BTreeSet::new(), a), Step::Done);
     }

@@ -98,20 +98,17 @@ impl Group {
         learners
     }
 
-    /// The Raft identity under which node `node` is a voter of this group, if it is one.
-    pub fn voter(&self, node: NodeId) -> Option<RaftId> {
-        self.voters().into_iter().find(|id| id.node == node)
-    }
-
-    /// Asks openraft to hand leadership to node `to` (a voter of this group). For operators
-    /// and the balancer, not for clients: the error is a sentence.
-    pub async fn transfer_leader(&self, to: NodeId) -> Result<(), String> {
-        let target = self
-            .voter(to)
-            .ok_or_else(|| format!("node {to} is not a voter of slot group {}", self.id()))?;
+    /// Asks openraft to hand leadership to voter `to`. For operators and the balancer, not
+    /// for clients: the error is a sentence. Named by incarnation: while a node's new
+    /// incarnation replaces its old one, both can be in the configuration, and only one of
+    /// them answers.
+    pub async fn transfer_leader(&self, to: RaftId) -> Result<(), String> {
+        if !self.voters().contains(&to) {
+            return Err(format!("{to} is not a voter of slot group {}", self.id()));
+        }
         self.raft
             .trigger()
-            .transfer_leader(target)
+            .transfer_leader(to)
             .await
             .map_err(|e| e.to_string())
     }

@@ -132,6 +132,13 @@ impl GroupRegistry {
         true
     }
 
+    /// Whether `id` is the incarnation the cluster counts as its node's member (true when no
+    /// metadata is known yet: then the creation agreement holds, and groups have only those).
+    pub fn is_member_incarnation(&self, id: RaftId) -> bool {
+        self.metadata()
+            .is_none_or(|m| m.raft_id(id.node) == Some(id))
+    }
+
     /// Whether node `id` is this node or a peer that answered lately.
     pub fn peer_reachable(&self, id: NodeId) -> bool {
         id == self.topology().self_id() || self.peer_view.reachable(id)

@@ -31,6 +31,8 @@ use crate::proto::admin::{
 
 /// Bound on committing one metadata change.
 const CHANGE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a call waits for the meta group to have a leader (and its first metadata).
+const LEADER_WAIT: Duration = Duration::from_secs(5);
 
 pub struct AdminServer {
     registry: Arc<GroupRegistry>,
@@ -43,10 +45,24 @@ impl AdminServer {
     }
 
     /// The meta group's leader: `None` when it is this node, else a client to it.
-    fn meta_leader(&self) -> Result<Option<AdminClient<tonic::transport::Channel>>, Status> {
-        match meta_leader::find(&self.registry, &self.peers)? {
-            MetaLeader::Here(_) => Ok(None),
-            MetaLeader::There { channel, .. } => Ok(Some(AdminClient::new(channel))),
+    /// Waits up to `LEADER_WAIT` for one to be known (right after a start, or during an
+    /// election of the meta group, there is none for a moment).
+    async fn meta_leader(&self) -> Result<Option<AdminClient<tonic::transport::Channel>>, Status> {
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        loop {
+            match meta_leader::find(&self.registry, &self.peers) {
+                Ok(MetaLeader::Here(_)) if self.registry.metadata().is_some() => return Ok(None),
+                Ok(MetaLeader::There { channel, .. }) => {
+                    return Ok(Some(AdminClient::new(channel)))
+                }
+                Ok(MetaLeader::Here(_)) if tokio::time::Instant::now() >= deadline => {
+                    return Err(Status::unavailable(
+                        "the meta group has not written the cluster metadata yet",
+                    ))
+                }
+                Err(status) if tokio::time::Instant::now() >= deadline => return Err(status),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
         }
     }
 
@@ -201,7 +217,7 @@ impl Admin for AdminServer {
         request: Request<ReplaceNodeRequest>,
     ) -> Result<Response<ChangeReply>, Status> {
         let req = request.into_inner();
-        if let Some(mut leader) = self.meta_leader()? {
+        if let Some(mut leader) = self.meta_leader().await? {
             return leader.replace_node(req).await;
         }
         if req.dead == req.new {
@@ -237,7 +253,7 @@ impl Admin for AdminServer {
         request: Request<AddNodeRequest>,
     ) -> Result<Response<ChangeReply>, Status> {
         let req = request.into_inner();
-        if let Some(mut leader) = self.meta_leader()? {
+        if let Some(mut leader) = self.meta_leader().await? {
             return leader.add_node(req).await;
         }
         let node = req.node_id;
@@ -256,7 +272,7 @@ impl Admin for AdminServer {
         request: Request<RemoveNodeRequest>,
     ) -> Result<Response<ChangeReply>, Status> {
         let req = request.into_inner();
-        if let Some(mut leader) = self.meta_leader()? {
+        if let Some(mut leader) = self.meta_leader().await? {
             return leader.remove_node(req).await;
         }
         let node = req.node_id;
@@ -275,7 +291,7 @@ impl Admin for AdminServer {
         request: Request<RebalanceRequest>,
     ) -> Result<Response<ChangeReply>, Status> {
         let req = request.into_inner();
-        if let Some(mut leader) = self.meta_leader()? {
+        if let Some(mut leader) = self.meta_leader().await? {
             return leader.rebalance(req).await;
         }
         let before = self.registry.metadata().map_or(0, |m| m.version);
@@ -293,7 +309,7 @@ impl Admin for AdminServer {
         request: Request<MoveReplicaRequest>,
     ) -> Result<Response<ChangeReply>, Status> {
         let req = request.into_inner();
-        if let Some(mut leader) = self.meta_leader()? {
+        if let Some(mut leader) = self.meta_leader().await? {
             return leader.move_replica(req).await;
         }
         let (group, from, to) = (req.group_id, req.from_node, req.to_node);
@@ -331,12 +347,16 @@ impl Admin for AdminServer {
                 req.group_id
             ))
         })?;
-        if group.voter(req.to_node).is_none() {
+        let Some(target) = group
+            .voters()
+            .into_iter()
+            .find(|v| v.node == req.to_node && self.registry.is_member_incarnation(*v))
+        else {
             return Err(Status::invalid_argument(format!(
                 "node {} is not a voter of slot group {}",
                 req.to_node, req.group_id
             )));
-        }
+        };
         if !group.is_leader() {
             return Err(Status::failed_precondition(format!(
                 "this node does not lead slot group {}; ask node {:?}",
@@ -345,7 +365,7 @@ impl Admin for AdminServer {
             )));
         }
         group
-            .transfer_leader(req.to_node)
+            .transfer_leader(target)
             .await
             .map_err(Status::unavailable)?;
         Ok(Response::new(TransferLeaderReply {}))

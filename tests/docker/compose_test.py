@@ -17,6 +17,13 @@ tears it down). Faults and what is asserted, in order:
    for health, for N = 1, 2, 3) while a client writes continuously with retries disabled: each
    node exits 0, the client sees zero errors (-MOVED redirects are followed by the client and
    are not errors), and every acknowledged write is readable.
+6. Membership change, with one RedisCluster client object (as an application keeps it) writing
+   throughout: node4 (compose profile `join`) starts with `--join node1:16379` and registers as
+   joining, holding nothing; `slotraft-ctl add-node 4 --wait`; node4 leads groups; `rebalance
+   --wait`; `remove-node 1 --wait` drains node1 and marks it removed; node1 is stopped (exit
+   0). The client sees no error but a redirect/TRYAGAIN/CLUSTERDOWN it surfaces; CLUSTER SLOTS
+   (host and in-network clients) names node4 and not node1; every write acknowledged in the
+   whole test (steps 2-6) is readable through node2..node4: 0 lost.
 """
 
 import json
@@ -36,7 +43,9 @@ from redis.retry import Retry
 
 PROJECT = os.environ["COMPOSE_PROJECT_NAME"]
 CLIENT_IMAGE = os.environ["SLOTRAFT_CLIENT_IMAGE"]
-PORTS = {n: int(os.environ[f"SLOTRAFT_PORT{n}"]) for n in (1, 2, 3)}
+PORTS = {n: int(os.environ[f"SLOTRAFT_PORT{n}"]) for n in (1, 2, 3, 4)}
+# node4 is behind the `join` profile; naming the profile lets every compose command see it.
+COMPOSE = ("docker-compose", "--profile", "join")
 CLUSTER_NET = f"{PROJECT}_cluster"
 KEYS = 10_000
 
@@ -53,7 +62,7 @@ def run(*args, check=True, timeout=120):
 
 
 def container(node):
-    cid = run("docker-compose", "ps", "-q", f"node{node}")
+    cid = run(*COMPOSE, "ps", "-q", f"node{node}")
     assert cid, f"no container for node{node}"
     return cid
 
@@ -129,6 +138,7 @@ class Writer(threading.Thread):
         self.prefix, self.client, self.limit = prefix, client, limit
         self.stop_event = threading.Event()
         self.acked, self.errors, self.attempts = [], [], 0
+        self.exceptions = []  # the exception objects behind `errors`
 
     def run(self):
         i = 0
@@ -143,6 +153,7 @@ class Writer(threading.Thread):
                     self.errors.append(f"{key}: unexpected reply")
             except Exception as e:  # every error the application would see
                 self.errors.append(f"{key}: {type(e).__name__}: {e}")
+                self.exceptions.append(e)
                 time.sleep(0.05)
 
     def stop(self):
@@ -150,26 +161,43 @@ class Writer(threading.Thread):
         self.join(timeout=60)
 
 
-def verify_readable(keys, what, threads=8):
-    """Every key must read back as its own value (reads are retried until a deadline)."""
-    missing, lock = [], threading.Lock()
+def verify_readable(keys, what, threads=8, nodes=(1, 2, 3)):
+    """Every key must read back as its own value, through clients that know only `nodes`.
+    Reads go in cluster pipelines of 200 GETs (split by node by the client); a batch that
+    fails is read again key by key, each retried until a deadline."""
+    missing, failures, lock = [], [], threading.Lock()
+
+    def get(rc, key):
+        deadline = time.time() + 30
+        while True:
+            try:
+                return rc.get(key)
+            except redis.RedisError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def check(chunk):
-        rc = cluster_client()
-        for key in chunk:
-            deadline = time.time() + 30
-            while True:
+        rc = cluster_client(nodes)
+        try:
+            for i in range(0, len(chunk), 200):
+                batch = chunk[i:i + 200]
                 try:
-                    value = rc.get(key)
-                    break
+                    pipe = rc.pipeline()
+                    for key in batch:
+                        pipe.get(key)
+                    values = pipe.execute()
                 except redis.RedisError:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.2)
-            if value != key.encode():
-                with lock:
-                    missing.append((key, value))
-        rc.close()
+                    values = [get(rc, key) for key in batch]
+                wrong = [(k, v) for k, v in zip(batch, values) if v != k.encode()]
+                if wrong:
+                    with lock:
+                        missing.extend(wrong)
+        except Exception as e:  # a reader that gives up must fail the check, not shorten it
+            with lock:
+                failures.append(f"{type(e).__name__}: {e}")
+        finally:
+            rc.close()
 
     started = time.time()
     chunks = [keys[i::threads] for i in range(threads)]
@@ -178,8 +206,21 @@ def verify_readable(keys, what, threads=8):
         w.start()
     for w in workers:
         w.join()
+    assert not failures, f"{what}: reads failed: {failures[:5]}"
     assert not missing, f"{what}: {len(missing)} acknowledged writes not readable, e.g. {missing[:5]}"
-    log(f"{what}: all {len(keys)} acknowledged writes readable ({time.time() - started:.1f}s)")
+    log(f"{what}: all {len(keys)} acknowledged writes readable, 0 lost "
+        f"({time.time() - started:.1f}s)")
+
+
+def in_network_cli(host, cmds):
+    """redis-cli -c inside the compose network, dialling `host`:6379; its output lines."""
+    out = subprocess.run(
+        ["docker", "run", "--rm", "-i", "--network", CLUSTER_NET, CLIENT_IMAGE,
+         "-c", "-h", host, "-p", "6379"],
+        input=cmds, capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, f"redis-cli in the compose network failed: {out.stderr}"
+    return out.stdout
 
 
 def check_addresses():
@@ -188,16 +229,11 @@ def check_addresses():
     assert hosts <= {("127.0.0.1", p) for p in PORTS.values()}, f"host client got {hosts}"
     # A client inside the compose network is given the service names, and follows -MOVED.
     cmds = "".join(f"SET innet-{i} v{i}\n" for i in range(20)) + "CLUSTER SLOTS\n"
-    out = subprocess.run(
-        ["docker", "run", "--rm", "-i", "--network", CLUSTER_NET, CLIENT_IMAGE,
-         "-c", "-h", "node1", "-p", "6379"],
-        input=cmds, capture_output=True, text=True, timeout=60,
-    )
-    assert out.returncode == 0, f"redis-cli in the compose network failed: {out.stderr}"
-    lines = out.stdout.splitlines()
+    out = in_network_cli("node1", cmds)
+    lines = out.splitlines()
     oks = [l for l in lines if l.strip() == "OK"]
     redirects = [l for l in lines if l.startswith("-> Redirected")]
-    words = set(out.stdout.split())
+    words = set(out.split())
     assert len(oks) == 20, f"in-network writes: {lines[:40]}"
     assert redirects and all(r.split()[-1] in {"node1:6379", "node2:6379", "node3:6379"}
                              for r in redirects), f"in-network redirects: {redirects}"
@@ -290,13 +326,13 @@ def rolling_restart():
     for n in (1, 2, 3):
         cid = container(n)
         started = time.time()
-        run("docker-compose", "stop", f"node{n}")
+        run(*COMPOSE, "stop", f"node{n}")
         took = time.time() - started
         code = run("docker", "inspect", "-f", "{{.State.ExitCode}}", cid)
         assert code == "0", f"node{n} exited with {code} after SIGTERM"
         stopped = [l for l in container_log(cid, 20) if " stopped " in l]
         report = stopped[-1].split(" stopped ", 1)[1].strip() if stopped else "no stop report"
-        run("docker-compose", "start", f"node{n}")
+        run(*COMPOSE, "start", f"node{n}")
         wait_healthy()
         log(f"rolling restart: node{n} stopped in {took:.1f}s (exit 0; {report}), restarted, healthy")
         # Let the balancer give node{n} its preferred groups back, so the next stop again
@@ -309,6 +345,133 @@ def rolling_restart():
     attempts = sum(w.attempts for w in writers)
     log(f"rolling restart: {attempts} writes, {len(acked)} acknowledged, {len(errors)} client errors")
     assert not errors, f"client errors during the rolling restart: {errors[:10]}"
+    return acked
+
+
+def ctl(*args, via=2, timeout=120):
+    """slotraft-ctl in node `via`'s container (the image has no shell: exec the binary),
+    talking to that node's gRPC port; --wait then polls every node through the registry's
+    addresses, which resolve only inside the compose network."""
+    cmd = ("docker", "exec", container(via), "/usr/local/bin/slotraft-ctl",
+           "--node", "127.0.0.1:16379", *args)
+    try:
+        return run(*cmd, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        status = run("docker", "exec", container(via), "/usr/local/bin/slotraft-ctl",
+                     "--node", "127.0.0.1:16379", "status", check=False)
+        raise AssertionError(f"slotraft-ctl {' '.join(args)} did not finish within {timeout}s; "
+                             f"status:\n{status}")
+
+
+def registry(via=2):
+    """Node states in the cluster metadata, as `slotraft-ctl status` prints them."""
+    out = ctl("status", via=via)
+    states = dict(re.findall(r"^\s*node\s+(\d+)\s+(joining|active|draining|removed)\b", out, re.M))
+    return {int(n): s for n, s in states.items()}
+
+
+def slot_ports(node):
+    """Every host port named in CLUSTER SLOTS (masters and replicas) as node `node` answers it
+    on its published port."""
+    c = redis.Redis(host="127.0.0.1", port=PORTS[node], socket_timeout=5)
+    try:
+        return {addr[1] for entry in c.execute_command("CLUSTER SLOTS") for addr in entry[2:]}
+    finally:
+        c.close()
+
+
+# What a cluster client may surface while slots move: a redirect it did not follow, TRYAGAIN,
+# CLUSTERDOWN. Anything else (a timeout, a refused connection, a wrong reply) is a failure.
+ACCEPTABLE = (redis.exceptions.AskError, redis.exceptions.TryAgainError,
+              redis.exceptions.ClusterDownError)
+
+
+def membership_change():
+    started = time.time()
+    # One client object for the whole operation, as an application would keep it; it knows
+    # only node1..node3 at first.
+    client = cluster_client()
+    writer = Writer("member", client)
+    writer.start()
+
+    def progress(what, n=200, timeout=30):
+        """The writer acknowledges `n` more writes (so each phase is written through)."""
+        target, deadline = len(writer.acked) + n, time.time() + timeout
+        while len(writer.acked) < target:
+            assert writer.is_alive(), "the writer stopped"
+            assert time.time() < deadline, (f"{what}: fewer than {n} writes acknowledged in "
+                                            f"{timeout}s; errors: {writer.errors[-5:]}")
+            time.sleep(0.05)
+
+    progress("before node4 starts")
+    t = time.time()
+    run(*COMPOSE, "up", "-d", "node4")
+    wait_healthy((4,))
+    states = registry()
+    assert states.get(4) == "joining", f"node4 after --join: registry {states}"
+    assert PORTS[4] not in slot_ports(2), "a joining node4 is named in CLUSTER SLOTS"
+    log(f"node4 started with --join node1:16379: joining, holds nothing ({time.time() - t:.1f}s)")
+    progress("node4 joining")
+
+    t = time.time()
+    ctl("add-node", "4", "--wait")
+    states = registry()
+    assert states.get(4) == "active", f"after add-node 4: registry {states}"
+    took = time.time() - t
+    # The leader balancer hands node4 its preferred leaderships within a few seconds.
+    deadline = time.time() + 20
+    while PORTS[4] not in slot_ports(2):
+        assert time.time() < deadline, "node4 leads no group 20s after add-node"
+        time.sleep(0.5)
+    log(f"add-node 4 --wait: active in {took:.1f}s; node4 leads groups after "
+        f"{time.time() - t:.1f}s")
+    progress("after add-node 4")
+
+    t = time.time()
+    out = ctl("rebalance", "--wait")
+    log(f"rebalance --wait: {time.time() - t:.1f}s ({out.splitlines()[0] if out else 'no output'})")
+    progress("after rebalance")
+
+    t = time.time()
+    ctl("remove-node", "1", "--wait")
+    states = registry()
+    assert states.get(1) == "removed", f"after remove-node 1: registry {states}"
+    log(f"remove-node 1 --wait: drained and removed in {time.time() - t:.1f}s; registry {states}")
+    progress("after remove-node 1")
+
+    cid = container(1)
+    t = time.time()
+    run(*COMPOSE, "stop", "node1")
+    code = run("docker", "inspect", "-f", "{{.State.ExitCode}}", cid)
+    assert code == "0", f"the removed node1 exited with {code} after SIGTERM"
+    log(f"node1 stopped in {time.time() - t:.1f}s (exit 0)")
+    progress("with node1 stopped")
+
+    writer.stop()
+    assert not writer.is_alive(), "the writer did not stop"
+    # The same client still serves the application.
+    assert client.set("member-final", "member-final") is True
+    assert client.get("member-final") == b"member-final"
+    client.close()
+    acked = writer.acked + ["member-final"]
+    by_kind = {}
+    for e in writer.exceptions:
+        by_kind[type(e).__name__] = by_kind.get(type(e).__name__, 0) + 1
+    log(f"membership change: {writer.attempts + 1} writes through one client, {len(acked)} "
+        f"acknowledged, {len(writer.errors)} client errors {by_kind or ''}")
+    bad = [msg for msg, e in zip(writer.errors, writer.exceptions) if not isinstance(e, ACCEPTABLE)]
+    assert not bad, f"client errors other than redirect/TRYAGAIN/CLUSTERDOWN: {bad[:10]}"
+
+    # node1 is gone from every view, node4 is in it.
+    for n in (2, 3, 4):
+        ports = slot_ports(n)
+        assert PORTS[1] not in ports, f"node{n}'s CLUSTER SLOTS still names node1: {ports}"
+        assert PORTS[4] in ports, f"node{n}'s CLUSTER SLOTS does not name node4: {ports}"
+        assert ports <= {PORTS[m] for m in (2, 3, 4)}, f"node{n}'s CLUSTER SLOTS: {ports}"
+    words = set(in_network_cli("node4", "CLUSTER SLOTS\n").split())
+    assert "node4" in words and "node1" not in words, f"in-network CLUSTER SLOTS: {sorted(words)}"
+    log(f"CLUSTER SLOTS (host and in-network clients) names node4 and not node1; "
+        f"membership change took {time.time() - started:.0f}s")
     return acked
 
 
@@ -336,6 +499,10 @@ def main():
 
     rolled = rolling_restart()
     verify_readable(rolled, "after rolling restart")
+
+    moved = membership_change()
+    verify_readable(acked + background.acked + rolled + moved,
+                    "after node4 joined and node1 was removed", nodes=(2, 3, 4))
     log(f"all passed in {time.time() - started:.0f}s")
 
 
