@@ -42,13 +42,13 @@ ci)
 
     # 2. Each fault family, briefly; any anomaly fails.
     "$bin/slotraft-torture" suite --server "$bin/slotraft-server" \
-        --families crash,pause,partition,transfer,wipe --duration "${TORTURE_SECS:-25}" --quiet 2 --hold 4 \
+        --families crash,pause,partition,transfer,wipe,membership --duration "${TORTURE_SECS:-25}" --quiet 2 --hold 4 \
         --workloads "$workloads" --out "$out/ci"
     ;;
 soak)
     secs=${2:-600}
     "$bin/slotraft-torture" suite --server "$bin/slotraft-server" \
-        --families crash,pause,partition,transfer,wipe,mixed --duration "$secs" \
+        --families crash,pause,partition,transfer,wipe,membership,mixed --duration "$secs" \
         --workloads "$workloads" --out "$out/soak"
     echo "report: $out/soak/summary.md"
     ;;

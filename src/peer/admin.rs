@@ -16,7 +16,7 @@ use tonic::{Request, Response, Status};
 use super::handshake::ask;
 use super::meta_leader::{self, MetaLeader};
 use super::peers::Peers;
-use crate::cluster::metadata::{ClusterMetadata, MetadataError};
+use crate::cluster::metadata::{ClusterMetadata, MetadataError, META_GROUP};
 use crate::cluster::NodeId;
 use crate::group::membership::{configuration, next_step, Step};
 use crate::group::meta::{self, MetaError};
@@ -326,12 +326,15 @@ impl Admin for AdminServer {
                 m.move_replica(group, from, to).map(Some)
             })
             .await?;
-        let summary = if next.version > before {
-            format!("slot group {group}: node {to} takes node {from}'s replica")
+        let name = if group == META_GROUP {
+            "the meta group".to_string()
         } else {
-            format!(
-                "slot group {group}: node {to} already has node {from}'s replica (nothing to do)"
-            )
+            format!("slot group {group}")
+        };
+        let summary = if next.version > before {
+            format!("{name}: node {to} takes node {from}'s replica")
+        } else {
+            format!("{name}: node {to} already has node {from}'s replica (nothing to do)")
         };
         Ok(change_reply(&next, summary))
     }

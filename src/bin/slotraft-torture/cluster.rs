@@ -1,9 +1,10 @@
 //! The cluster under test: N real `slotraft-server` processes with their own data directories
 //! and logs, on a [`Network`], plus what the nemesis needs to act on them: `kill -9` and
 //! restart, `SIGSTOP`/`SIGCONT`, the current leaders (from the admin gRPC API), leadership
-//! transfers and snapshots.
+//! transfers and snapshots, membership changes (readmitting a wiped node, moving a replica) and
+//! whether every group has reached the members the cluster metadata intends ("settled").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -13,7 +14,10 @@ use anyhow::{bail, Context};
 use super::client::{Client, Outcome};
 use super::network::Network;
 use slotraft::proto::admin::admin_client::AdminClient;
-use slotraft::proto::admin::{SnapshotRequest, StatusRequest, TransferLeaderRequest};
+use slotraft::proto::admin::{
+    MoveReplicaRequest, ReplaceNodeRequest, SnapshotRequest, StatusReply, StatusRequest,
+    TransferLeaderRequest,
+};
 use slotraft::resp::Frame;
 // The line an `unsafe-ack` server logs at startup; the harness looks for it to label a run.
 use slotraft::UNSAFE_MARKER;
@@ -275,11 +279,113 @@ impl Cluster {
     }
 
     async fn admin(&self, id: usize) -> anyhow::Result<AdminClient<tonic::transport::Channel>> {
+        self.admin_within(id, Duration::from_secs(2)).await
+    }
+
+    async fn admin_within(
+        &self,
+        id: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<AdminClient<tonic::transport::Channel>> {
         let endpoint =
             tonic::transport::Endpoint::from_shared(format!("http://{}", self.node(id).grpc))?
                 .connect_timeout(Duration::from_millis(500))
-                .timeout(Duration::from_secs(2));
+                .timeout(timeout);
         Ok(AdminClient::new(endpoint.connect().await?))
+    }
+
+    /// Node `id`'s admin status.
+    pub async fn status(&self, id: usize) -> anyhow::Result<StatusReply> {
+        Ok(self
+            .admin(id)
+            .await?
+            .status(StatusRequest {})
+            .await?
+            .into_inner())
+    }
+
+    /// The status of every node that runs, is not paused and answers.
+    pub async fn statuses(&self) -> Vec<StatusReply> {
+        let mut out = Vec::new();
+        for n in self.nodes.iter().filter(|n| n.running() && !n.paused) {
+            if let Ok(s) = self.status(n.id).await {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// `replace-node NODE NODE` asked of node `via`: readmits `node`, which runs again with an
+    /// empty data directory. Answers the change's summary.
+    pub async fn readmit(&self, via: usize, node: usize) -> Result<String, tonic::Status> {
+        let mut admin = self
+            .admin_within(via, CHANGE_RPC_TIMEOUT)
+            .await
+            .map_err(|e| tonic::Status::unavailable(format!("node {via}: {e}")))?;
+        let reply = admin
+            .replace_node(ReplaceNodeRequest {
+                dead: node as u64,
+                new: node as u64,
+            })
+            .await?
+            .into_inner();
+        Ok(format!("v{}: {}", reply.metadata_version, reply.summary))
+    }
+
+    /// `move-replica` asked of node `via`: `to` takes `from`'s place among `group`'s members.
+    pub async fn move_replica(
+        &self,
+        via: usize,
+        group: u32,
+        from: usize,
+        to: usize,
+    ) -> Result<String, tonic::Status> {
+        let mut admin = self
+            .admin_within(via, CHANGE_RPC_TIMEOUT)
+            .await
+            .map_err(|e| tonic::Status::unavailable(format!("node {via}: {e}")))?;
+        let reply = admin
+            .move_replica(MoveReplicaRequest {
+                group_id: group,
+                from_node: from as u64,
+                to_node: to as u64,
+            })
+            .await?
+            .into_inner();
+        Ok(format!("v{}: {}", reply.metadata_version, reply.summary))
+    }
+
+    /// Waits until every group (the meta group included) is led with exactly the members the
+    /// newest cluster metadata intends, at their registered incarnations, and no learners
+    /// (see [`unsettled`]); also, if given, until node `member`'s standing is `member`.
+    pub async fn wait_settled(
+        &self,
+        timeout: Duration,
+        member: Option<usize>,
+    ) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let replies = self.statuses().await;
+            let mut moving = unsettled(&replies);
+            if let Some(m) = member {
+                match replies.iter().find(|r| r.node_id == m as u64) {
+                    Some(r) if r.standing == "member" => {}
+                    Some(r) => moving.push(format!("node {m} is {}", r.standing)),
+                    None => moving.push(format!("node {m} does not answer")),
+                }
+            }
+            if moving.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let version = Metadata::newest(&replies).map_or(0, |m| m.version);
+                bail!(
+                    "membership not settled within {timeout:?} (metadata version {version}): {}",
+                    moving.join("; ")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// Slot group → (leader, members), as reported by the nodes that say they lead it
@@ -342,6 +448,126 @@ impl Cluster {
     }
 }
 
+/// Bound on one membership-change call (the server commits it within 5 s, after forwarding it
+/// to the meta group's leader).
+const CHANGE_RPC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The newest cluster metadata among `replies`: its version, each registered node's
+/// incarnation (hex) and state, and each group's intended members.
+pub struct Metadata {
+    pub version: u64,
+    pub incarnations: BTreeMap<u64, String>,
+    pub states: BTreeMap<u64, String>,
+    pub intended: BTreeMap<u32, Vec<u64>>,
+}
+
+impl Metadata {
+    pub fn newest(replies: &[StatusReply]) -> Option<Metadata> {
+        let s = replies
+            .iter()
+            .filter(|r| r.metadata_version > 0)
+            .max_by_key(|r| r.metadata_version)?;
+        Some(Metadata {
+            version: s.metadata_version,
+            incarnations: s
+                .registry
+                .iter()
+                .map(|n| (n.node_id, n.incarnation.clone()))
+                .collect(),
+            states: s
+                .registry
+                .iter()
+                .map(|n| (n.node_id, n.state.clone()))
+                .collect(),
+            intended: s
+                .plans
+                .iter()
+                .map(|p| (p.group_id, p.intended.clone()))
+                .collect(),
+        })
+    }
+
+    /// Active nodes that are not among `group`'s intended members.
+    pub fn outsiders(&self, group: u32) -> Vec<u64> {
+        let members = self.intended.get(&group).cloned().unwrap_or_default();
+        self.states
+            .iter()
+            .filter(|(id, state)| *state == "active" && !members.contains(id))
+            .map(|(&id, _)| id)
+            .collect()
+    }
+}
+
+/// The node that reports leading `group` (`GroupPlan.voters` is filled only on its leader), if
+/// one does; the highest id if several still claim it.
+pub fn plan_leader(replies: &[StatusReply], group: u32) -> Option<usize> {
+    replies
+        .iter()
+        .filter(|r| {
+            r.plans
+                .iter()
+                .any(|p| p.group_id == group && !p.voters.is_empty())
+        })
+        .map(|r| r.node_id as usize)
+        .max()
+}
+
+/// What is still moving, per group, judged from the nodes' status `replies`: empty when every
+/// group of the newest metadata has a leader reporting its intended members (with the
+/// registry's incarnations, "NODE.INCARNATION") as its voters and no learners, and no other
+/// node still claiming to lead it otherwise. The same judgement as `slotraft-ctl status
+/// --wait`, but against the newest metadata any node reports, so that a node that has not yet
+/// learned a change cannot make it look done.
+pub fn unsettled(replies: &[StatusReply]) -> Vec<String> {
+    let Some(meta) = Metadata::newest(replies) else {
+        return vec!["no node reports cluster metadata".to_string()];
+    };
+    let mut moving = Vec::new();
+    for (&group, members) in &meta.intended {
+        let want: BTreeSet<String> = members
+            .iter()
+            .map(|n| {
+                let inc = meta.incarnations.get(n).map_or("?", String::as_str);
+                format!("{n}.{inc}")
+            })
+            .collect();
+        let name = if group == u32::MAX {
+            "meta group".to_string()
+        } else {
+            format!("group {group}")
+        };
+        let mut led = false;
+        for r in replies {
+            for p in r
+                .plans
+                .iter()
+                .filter(|p| p.group_id == group && !p.voters.is_empty())
+            {
+                led = true;
+                let have: BTreeSet<String> = p.voters.iter().cloned().collect();
+                if have != want || !p.learners.is_empty() {
+                    moving.push(format!(
+                        "{name} on leader {}: voters [{}] learners [{}] -> [{}]{}",
+                        r.node_id,
+                        p.voters.join(" "),
+                        p.learners.join(" "),
+                        want.iter().cloned().collect::<Vec<_>>().join(" "),
+                        if p.progress.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", p.progress)
+                        }
+                    ));
+                }
+            }
+        }
+        if !led {
+            moving.push(format!("{name}: no leader reported"));
+        }
+    }
+    moving
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         for i in 1..=self.nodes.len() {
@@ -349,5 +575,70 @@ impl Drop for Cluster {
             self.resume(i);
             self.kill(i);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slotraft::proto::admin::{GroupPlan, NodeRecord};
+
+    fn reply(node: u64, version: u64, plans: Vec<GroupPlan>) -> StatusReply {
+        StatusReply {
+            node_id: node,
+            metadata_version: version,
+            registry: (1..=4)
+                .map(|id| NodeRecord {
+                    node_id: id,
+                    incarnation: format!("{:016x}", id * 10 + version),
+                    state: "active".into(),
+                    ..NodeRecord::default()
+                })
+                .collect(),
+            plans,
+            ..StatusReply::default()
+        }
+    }
+
+    fn plan(group: u32, intended: &[u64], voters: &[&str], learners: &[&str]) -> GroupPlan {
+        GroupPlan {
+            group_id: group,
+            intended: intended.to_vec(),
+            voters: voters.iter().map(|v| v.to_string()).collect(),
+            learners: learners.iter().map(|v| v.to_string()).collect(),
+            progress: String::new(),
+        }
+    }
+
+    #[test]
+    fn settled_only_when_each_leader_has_the_newest_intended_members() {
+        // Version 1: group 0 on nodes 1, 2, 3 (incarnations 1 -> "..0b", 2 -> "..15", ...).
+        let v1 = |n: u64| format!("{n}.{:016x}", n * 10 + 1);
+        let (a, b, c, d) = (v1(1), v1(2), v1(3), v1(4));
+        let led = reply(1, 1, vec![plan(0, &[1, 2, 3], &[&a, &b, &c], &[])]);
+        let follower = reply(2, 1, vec![plan(0, &[1, 2, 3], &[], &[])]);
+        assert!(unsettled(&[led.clone(), follower.clone()]).is_empty());
+        // No leader reported.
+        assert_eq!(unsettled(std::slice::from_ref(&follower)).len(), 1);
+        assert_eq!(unsettled(&[]).len(), 1);
+        // A move 3 -> 4 in progress: learner 4, then voters not yet the intended ones.
+        let learning = reply(1, 1, vec![plan(0, &[1, 2, 4], &[&a, &b, &c], &[&d])]);
+        assert_eq!(unsettled(&[learning]).len(), 1);
+        let moved = reply(1, 1, vec![plan(0, &[1, 2, 4], &[&a, &b, &d], &[])]);
+        assert!(unsettled(&[moved]).is_empty());
+        // A newer version known to a follower only: the leader's voters are judged against it
+        // (here every incarnation changed), so the change is not done.
+        let newer = reply(3, 2, vec![plan(0, &[1, 2, 3], &[], &[])]);
+        assert_eq!(unsettled(&[led.clone(), newer]).len(), 1);
+        // Two nodes claiming the lead with different voters: not settled.
+        let stale = reply(3, 1, vec![plan(0, &[1, 2, 3], &[&a, &b, &d], &[])]);
+        assert_eq!(unsettled(&[led.clone(), stale]).len(), 1);
+        // The meta group is judged like the others, and the leader is found by plan.
+        let meta = reply(4, 1, vec![plan(u32::MAX, &[1, 2, 4], &[&a, &b, &d], &[])]);
+        assert_eq!(plan_leader(&[led.clone(), meta.clone()], u32::MAX), Some(4));
+        assert_eq!(plan_leader(&[led.clone(), meta.clone()], 0), Some(1));
+        assert_eq!(plan_leader(&[follower], 0), None);
+        let m = Metadata::newest(&[meta]).expect("metadata");
+        assert_eq!(m.outsiders(u32::MAX), vec![3]);
     }
 }

@@ -320,7 +320,11 @@ impl Recorder {
     }
 
     pub fn nemesis(&self, fault: &str, action: &str, detail: String) {
-        let time_ns = self.now_ns();
+        self.nemesis_at(self.now_ns(), fault, action, detail);
+    }
+
+    /// A nemesis event that began at `time_ns` (recorded once its detail is known).
+    pub fn nemesis_at(&self, time_ns: u64, fault: &str, action: &str, detail: String) {
         self.inner
             .lock()
             .expect("history lock")

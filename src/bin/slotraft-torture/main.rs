@@ -3,6 +3,7 @@
 //! ```text
 //! slotraft-torture run --family partition --duration 60 --out torture-out/partition
 //! slotraft-torture suite --families crash,pause,partition,transfer --duration 600 --out soak
+//! slotraft-torture run --family membership --duration 60 --out torture-out/membership
 //! slotraft-torture check --history torture-out/partition/history.jsonl
 //! ```
 //!
@@ -18,7 +19,8 @@
 //! - [`client`]: a cluster client that follows `-MOVED` and classifies outcomes honestly;
 //! - [`workload`]: what the clients do, and the final reads;
 //! - [`network`]: one network namespace per node, partitions with nftables;
-//! - [`cluster`]: the server processes (kill, pause, restart, leaders, transfers, snapshots);
+//! - [`cluster`]: the server processes (kill, pause, restart, leaders, transfers, snapshots,
+//!   membership changes and waiting for them to settle);
 //! - [`nemesis`]: the fault schedule;
 //! - [`runner`]: one run end to end, fault families, the report.
 //!
@@ -103,6 +105,7 @@ struct Common {
     /// Seconds of load per run.
     #[arg(long, default_value_t = 30)]
     duration: u64,
+    /// Nodes (with `readmit` or `move-replica`: at least `--replicas` + 1, raised if fewer).
     #[arg(long, default_value_t = 3)]
     nodes: usize,
     /// Network: one namespace per node (partitions possible; needs root) or loopback.
@@ -180,9 +183,17 @@ impl Common {
         let mut workloads = self.workloads.clone();
         workloads.sort();
         workloads.dedup();
+        let nodes = runner::nodes_for(&faults, self.nodes, self.replicas);
+        if nodes != self.nodes {
+            eprintln!(
+                "torture {name}: {nodes} nodes instead of {}: membership faults need a node \
+                 outside each group of {} replicas",
+                self.nodes, self.replicas
+            );
+        }
         Ok(RunOptions {
             name: name.to_string(),
-            nodes: self.nodes,
+            nodes,
             net,
             settings: ServerSettings {
                 binary: std::fs::canonicalize(server)?,

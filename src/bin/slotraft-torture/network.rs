@@ -203,6 +203,11 @@ impl Network {
         }
     }
 
+    /// Whether partitions are possible (`netns` mode).
+    pub fn can_partition(&self) -> bool {
+        self.mode == NetMode::Netns
+    }
+
     /// Node `i`'s address (1-based).
     pub fn host(&self, node: usize) -> String {
         match self.mode {

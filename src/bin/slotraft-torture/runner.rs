@@ -41,6 +41,11 @@ pub enum Family {
     /// would lose writes if it counted as its old self, plus kills and pauses: the wiped node
     /// comes back as a new incarnation and must not count toward any quorum.
     Wipe,
+    /// Membership changes under load: a wiped node readmitted, replicas of slot groups and of
+    /// the meta group moved, each cut into by kills and partitions, plus kills of random nodes
+    /// and the leader cut off. Needs a node outside each group: with as many nodes as
+    /// replicas, the run gets one more node (see [`nodes_for`]).
+    Membership,
 }
 
 impl Family {
@@ -53,6 +58,7 @@ impl Family {
             Family::Transfer => "transfer",
             Family::Mixed => "mixed",
             Family::Wipe => "wipe",
+            Family::Membership => "membership",
         }
     }
 
@@ -65,6 +71,7 @@ impl Family {
             Family::Partition => vec![PartitionHalves, PartitionLeader, PartitionRing],
             Family::Transfer => vec![TransferLeader, Snapshot, KillRandom],
             Family::Wipe => vec![Wipe, KillRandom, Wipe, PauseLeader],
+            Family::Membership => vec![Readmit, MoveReplica, KillRandom, PartitionLeader],
             Family::Mixed => vec![
                 KillRandom,
                 KillLeader,
@@ -78,6 +85,18 @@ impl Family {
                 Snapshot,
             ],
         }
+    }
+}
+
+/// How many nodes a run of `faults` starts: `nodes`, or, when membership faults need a node
+/// outside every group and `nodes` has none (`nodes <= replicas`), `replicas + 1` (with three
+/// replicas, four nodes: the meta group then has three members too, so its replicas can move
+/// as well; with five nodes it would have five).
+pub fn nodes_for(faults: &[Fault], nodes: usize, replicas: usize) -> usize {
+    if faults.iter().any(|f| f.is_membership()) && nodes <= replicas {
+        replicas + 1
+    } else {
+        nodes
     }
 }
 
@@ -210,8 +229,7 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<RunSummary> {
     for c in clients {
         c.await?;
     }
-    let mut cluster = nemesis.await?;
-    let mut anomalies = Vec::new();
+    let (mut cluster, mut anomalies) = nemesis.await?;
     for (id, status) in cluster.exited() {
         anomalies.push(format!(
             "node {id} exited on its own ({status}) during the run"
@@ -220,6 +238,11 @@ pub async fn run(opts: &RunOptions) -> anyhow::Result<RunSummary> {
     cluster.heal_all()?;
     if let Err(e) = cluster.wait_healthy(opts.recovery_timeout).await {
         anomalies.push(format!("cluster did not recover after healing: {e}"));
+    }
+    if opts.faults.iter().any(|f| f.is_membership()) {
+        if let Err(e) = cluster.wait_settled(opts.recovery_timeout, None).await {
+            anomalies.push(format!("after healing: {e:#}"));
+        }
     }
     eprintln!("torture {}: final reads", opts.name);
     workload::final_reads(
@@ -460,4 +483,54 @@ pub fn report_markdown(runs: &[RunSummary]) -> String {
 pub fn check_file(path: &Path, budget: u64) -> anyhow::Result<Verdicts> {
     let history = History::load(path)?;
     Ok(checker::check(&history, budget))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn families_and_faults_parse_by_their_names() {
+        for f in Family::value_variants() {
+            assert_eq!(Family::from_str(f.name(), false), Ok(*f));
+            for fault in f.faults() {
+                assert_eq!(Fault::from_str(fault.name(), false), Ok(fault));
+            }
+        }
+        assert_eq!(Fault::from_str("readmit", false), Ok(Fault::Readmit));
+        assert_eq!(
+            Fault::from_str("move-replica", false),
+            Ok(Fault::MoveReplica)
+        );
+        assert_eq!(
+            Family::from_str("membership", false),
+            Ok(Family::Membership)
+        );
+    }
+
+    #[test]
+    fn the_membership_family_changes_membership_among_kills_and_partitions() {
+        let faults = Family::Membership.faults();
+        assert!(faults.contains(&Fault::Readmit));
+        assert!(faults.contains(&Fault::MoveReplica));
+        assert!(faults.iter().any(|f| f.is_partition()));
+        assert!(faults.contains(&Fault::KillRandom));
+        // No other family changes membership (they keep their node counts).
+        for f in Family::value_variants() {
+            if *f != Family::Membership {
+                assert!(!f.faults().iter().any(|x| x.is_membership()), "{f:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn membership_faults_get_a_node_outside_the_groups() {
+        let membership = Family::Membership.faults();
+        assert_eq!(nodes_for(&membership, 3, 3), 4);
+        assert_eq!(nodes_for(&membership, 5, 3), 5);
+        assert_eq!(nodes_for(&membership, 5, 5), 6);
+        assert_eq!(nodes_for(&Family::Crash.faults(), 3, 3), 3);
+        assert_eq!(nodes_for(&[], 3, 3), 3);
+    }
 }
