@@ -25,7 +25,6 @@ use crate::cluster::{GroupId, NodeId};
 use crate::data_dir::NodeRecords;
 use crate::group::membership::configuration;
 use crate::group::{meta, Group, GroupRegistry, Lifecycle};
-use crate::node::NodeError;
 use crate::peer::enrol::standing_in;
 use crate::peer::group_client::NetworkFactory;
 use crate::peer::peers::Peers;
@@ -33,6 +32,22 @@ use crate::raft::flusher::FlusherHandle;
 use crate::raft::log_store::LogStore;
 use crate::raft::state_machine::{snapshot_path, StateMachine};
 use crate::raft::{Raft, RaftId};
+
+/// Why a group could not be opened on this node.
+#[derive(Debug, thiserror::Error)]
+pub enum HostingError {
+    #[error("data directory {dir}: {source}")]
+    DataDir { dir: String, source: std::io::Error },
+    #[error("data directory {dir}: slot group {group}'s log is purged up to {purged}, but its snapshot (snapshots/group-{group}.snap) covers {snapshot}: the entries between are gone, so this node's copy of the group is incomplete. Restore the directory from the same moment, or empty it (the node then comes back as a new incarnation; README: \"A node that lost its data directory\")")]
+    SnapshotBehindLog {
+        dir: String,
+        group: u32,
+        purged: String,
+        snapshot: String,
+    },
+    #[error("raft: {0}")]
+    Raft(String),
+}
 
 /// How often the metadata is compared with what is hosted (also on every new version).
 const EVERY: Duration = Duration::from_millis(500);
@@ -52,8 +67,8 @@ pub struct GroupOpener {
 
 impl GroupOpener {
     /// Opens group `id` from what this node has of it (nothing, for a group it joins).
-    pub async fn open(&self, id: GroupId) -> Result<Group, NodeError> {
-        let data_err = |source| NodeError::DataDir {
+    pub async fn open(&self, id: GroupId) -> Result<Group, HostingError> {
+        let data_err = |source| HostingError::DataDir {
             dir: self.dir_name.clone(),
             source,
         };
@@ -63,7 +78,7 @@ impl GroupOpener {
         // lost or replaced, and starting would silently skip entries.
         let purged = log.purged().map_err(data_err)?;
         if purged.is_some() && sm.restored_up_to() < purged {
-            return Err(NodeError::SnapshotBehindLog {
+            return Err(HostingError::SnapshotBehindLog {
                 dir: self.dir_name.clone(),
                 group: id,
                 purged: format!("index {}", purged.map_or(0, |p| p.index)),
@@ -77,7 +92,7 @@ impl GroupOpener {
         let network = NetworkFactory::new(id, self.peers.clone());
         let raft = Raft::new(self.me, self.raft_config.clone(), network, log, sm)
             .await
-            .map_err(|e| NodeError::Raft(e.to_string()))?;
+            .map_err(|e| HostingError::Raft(e.to_string()))?;
         Ok(Group::new(id, self.me.node, raft, state))
     }
 
@@ -151,7 +166,7 @@ async fn read_meta_group(
             let Some((layout, agreed)) = creation else {
                 return;
             };
-            let first = ClusterMetadata::initial(layout, agreed);
+            let first = layout.first_metadata(agreed);
             match meta::initialize(&group, &first, Duration::from_secs(2)).await {
                 Ok(()) => tracing::info!("wrote the first cluster metadata"),
                 Err(e) => tracing::debug!(error = %e, "first cluster metadata not written yet"),
@@ -255,7 +270,7 @@ async fn reconcile(
     opener: &GroupOpener,
     meta: &ClusterMetadata,
     member: bool,
-) -> Result<(), NodeError> {
+) -> Result<(), HostingError> {
     let me = registry.self_raft_id();
     let wanted = if member {
         meta.groups_of(me.node)

@@ -22,7 +22,7 @@ use crate::cluster::{GroupId, NodeAddr};
 use crate::config::Config;
 use crate::data_dir::{self, DataDirError, NodeRecords};
 use crate::group::GroupRegistry;
-use crate::hosting::GroupOpener;
+use crate::hosting::{GroupOpener, HostingError};
 use crate::keyspace::WriteOp;
 use crate::peer::admin::AdminServer;
 use crate::peer::enrol::{enrol, standing_in};
@@ -52,13 +52,8 @@ pub enum NodeError {
     Sled { dir: String, source: sled::Error },
     #[error("raft: {0}")]
     Raft(String),
-    #[error("data directory {dir}: slot group {group}'s log is purged up to {purged}, but its snapshot (snapshots/group-{group}.snap) covers {snapshot}: the entries between are gone, so this node's copy of the group is incomplete. Restore the directory from the same moment, or empty it (the node then comes back as a new incarnation; README: \"A node that lost its data directory\")")]
-    SnapshotBehindLog {
-        dir: String,
-        group: u32,
-        purged: String,
-        snapshot: String,
-    },
+    #[error(transparent)]
+    Hosting(#[from] HostingError),
     #[error("{0}")]
     Join(String),
     #[error("cannot listen for gRPC on {addr}: {source}")]

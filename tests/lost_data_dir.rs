@@ -48,23 +48,6 @@ fn wait_refused(node: &NodeProc, timeout: Duration) -> String {
     }
 }
 
-/// Empties a node's data directory (the node is stopped).
-fn wipe(node: &NodeProc, only: Option<&str>) {
-    match only {
-        Some(sub) => std::fs::remove_dir_all(node.dir.join(sub)).unwrap(),
-        None => {
-            for entry in std::fs::read_dir(&node.dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    std::fs::remove_dir_all(&path).unwrap();
-                } else {
-                    std::fs::remove_file(&path).unwrap();
-                }
-            }
-        }
-    }
-}
-
 /// The operator's scenario that used to lose writes (3 nodes A=1, B=2, C=3, 16 groups):
 /// C is down while A and B acknowledge writes; A is killed, its data directory emptied, and
 /// started again with its old command line; B goes down and C comes back.

@@ -55,18 +55,6 @@ fn wait_status(node: &NodeProc, what: &str, timeout: Duration, check: impl Fn(&s
     }
 }
 
-/// Empties a stopped node's data directory.
-fn wipe(node: &NodeProc) {
-    for entry in std::fs::read_dir(&node.dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            std::fs::remove_dir_all(&path).unwrap();
-        } else {
-            std::fs::remove_file(&path).unwrap();
-        }
-    }
-}
-
 /// The groups `node` hosts, with its Raft state in each ("Leader", "Follower", "Learner").
 fn hosted(node: &NodeProc) -> BTreeMap<u32, String> {
     let (_, status) = ctl(node, &["status"]);
@@ -103,7 +91,7 @@ fn a_wiped_node_is_readmitted_by_replace_node_and_holds_every_write() {
     let old = incarnation(cluster.node(2));
 
     cluster.node(2).kill();
-    wipe(cluster.node(2));
+    wipe(cluster.node(2), None);
     cluster.node(2).start();
     wait_status(cluster.node(2), "refusal", Duration::from_secs(20), |s| {
         s.contains("refused:")

@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::incarnation::{Incarnations, RaftId};
-use super::topology::Topology;
 use super::{GroupId, NodeAddr, NodeId};
 
 /// The meta group's id; never a slot group's (those count up from 0).
@@ -116,39 +115,6 @@ fn group_name(id: GroupId) -> String {
 }
 
 impl ClusterMetadata {
-    /// The first version: the layout of `--initial-cluster` with the incarnations agreed at
-    /// creation. Every node computes the same one, so whichever meta leader writes it first
-    /// writes what the others would have.
-    pub fn initial(topology: &Topology, agreed: &Incarnations) -> Self {
-        let nodes = topology
-            .nodes()
-            .iter()
-            .map(|(&id, addr)| {
-                let record = NodeRecord {
-                    addr: addr.clone(),
-                    external: topology
-                        .client_addr(id, super::topology::ClientNetwork::External)
-                        .filter(|_| topology.self_external().is_some())
-                        .map(str::to_string),
-                    incarnation: agreed.raft_id(id).map_or(0, |r| r.incarnation),
-                    state: NodeState::Active,
-                };
-                (id, record)
-            })
-            .collect::<BTreeMap<_, _>>();
-        let meta = nodes.keys().copied().take(meta_size(nodes.len())).collect();
-        Self {
-            version: 1,
-            nodes,
-            groups: topology
-                .groups()
-                .iter()
-                .map(|g| g.members.clone())
-                .collect(),
-            meta,
-        }
-    }
-
     /// The intended members of group `id` (a slot group or `META_GROUP`).
     pub fn members(&self, id: GroupId) -> Option<&[NodeId]> {
         if id == META_GROUP {
@@ -584,25 +550,34 @@ impl ClusterMetadata {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cluster::topology::parse_initial_cluster;
 
+    /// Three nodes, four groups of three replicas, as `Topology::first_metadata` lays them out.
     fn three() -> ClusterMetadata {
-        let nodes = parse_initial_cluster(
-            "1=127.0.0.1:7001@17001,2=127.0.0.1:7002@17002,3=127.0.0.1:7003@17003",
-        )
-        .unwrap();
-        let t = Topology::new(1, nodes, 4, 3).unwrap();
-        let agreed = Incarnations::new(BTreeMap::from([(1, 10), (2, 20), (3, 30)]));
-        ClusterMetadata::initial(&t, &agreed)
+        let nodes = (1..=3)
+            .map(|id| {
+                let record = NodeRecord {
+                    addr: NodeAddr {
+                        resp: format!("127.0.0.1:700{id}"),
+                        grpc: format!("127.0.0.1:1700{id}"),
+                    },
+                    external: None,
+                    incarnation: id * 10,
+                    state: NodeState::Active,
+                };
+                (id, record)
+            })
+            .collect();
+        ClusterMetadata {
+            version: 1,
+            nodes,
+            groups: vec![vec![1, 2, 3], vec![2, 3, 1], vec![3, 1, 2], vec![1, 2, 3]],
+            meta: vec![1, 2, 3],
+        }
     }
 
     #[test]
-    fn the_initial_version_is_the_command_line_layout() {
+    fn intended_voters_are_the_member_incarnations() {
         let m = three();
-        assert_eq!(m.version, 1);
-        assert_eq!(m.groups[0], vec![1, 2, 3]);
-        assert_eq!(m.groups[1], vec![2, 3, 1]);
-        assert_eq!(m.meta, vec![1, 2, 3]);
         assert_eq!(
             m.intended_voters(0),
             vec![

@@ -15,7 +15,8 @@ use std::ops::RangeInclusive;
 
 use thiserror::Error;
 
-use crate::cluster::metadata::{meta_size, ClusterMetadata, NodeState, META_GROUP};
+use crate::cluster::incarnation::Incarnations;
+use crate::cluster::metadata::{meta_size, ClusterMetadata, NodeRecord, NodeState, META_GROUP};
 use crate::cluster::slot::SLOT_COUNT;
 use crate::cluster::{GroupId, NodeAddr, NodeId};
 
@@ -182,6 +183,31 @@ impl Topology {
             meta,
             version: 0,
         })
+    }
+
+    /// The cluster metadata's first version: this (command line) layout with the incarnations
+    /// agreed at creation. Every node computes the same one, so whichever meta leader writes it
+    /// first writes what the others would have.
+    pub fn first_metadata(&self, agreed: &Incarnations) -> ClusterMetadata {
+        let nodes: BTreeMap<NodeId, NodeRecord> = self
+            .nodes
+            .iter()
+            .map(|(&id, addr)| {
+                let record = NodeRecord {
+                    addr: addr.clone(),
+                    external: self.external.as_ref().and_then(|e| e.get(&id).cloned()),
+                    incarnation: agreed.raft_id(id).map_or(0, |r| r.incarnation),
+                    state: NodeState::Active,
+                };
+                (id, record)
+            })
+            .collect();
+        ClusterMetadata {
+            version: 1,
+            meta: nodes.keys().copied().take(meta_size(nodes.len())).collect(),
+            nodes,
+            groups: self.groups.iter().map(|g| g.members.clone()).collect(),
+        }
     }
 
     /// The layout of the cluster a node joined (`--join`): built from the creating layout's
@@ -498,5 +524,24 @@ mod tests {
         assert_eq!(joined.self_id(), 4);
         assert_eq!(joined.groups(), created.groups());
         assert!(Topology::joined(4, "1=a:1@a:2,groups=x").is_err());
+    }
+
+    #[test]
+    fn the_first_metadata_is_the_command_line_layout() {
+        let t = Topology::new(1, three(), 4, 3).unwrap();
+        let agreed = Incarnations::new(BTreeMap::from([(1, 10), (2, 20), (3, 30)]));
+        let m = t.first_metadata(&agreed);
+        assert_eq!(m.version, 1);
+        assert_eq!(m.groups[0], vec![1, 2, 3]);
+        assert_eq!(m.groups[1], vec![2, 3, 1]);
+        assert_eq!(m.meta, vec![1, 2, 3]);
+        assert_eq!(m.nodes[&2].incarnation, 20);
+        assert_eq!(m.nodes[&2].addr.resp, "127.0.0.1:7002");
+        assert_eq!(m.nodes[&2].external, None);
+        // Built back from it, the layout is the same.
+        let again = t.with_metadata(&m);
+        assert_eq!(again.groups(), t.groups());
+        assert_eq!(again.nodes(), t.nodes());
+        assert_eq!(again.version(), 1);
     }
 }

@@ -131,17 +131,7 @@ impl Cluster {
                 "--initial-cluster".into(),
                 initial.clone(),
             ];
-            // Test timings, unless `extra` sets them (a flag may appear only once).
-            for (flag, value) in [
-                ("--election-timeout-ms", "500"),
-                ("--heartbeat-ms", "100"),
-                ("--write-timeout-ms", "3000"),
-            ] {
-                if !extra.contains(&flag) {
-                    args.extend([flag.to_string(), value.to_string()]);
-                }
-            }
-            args.extend(extra.iter().map(|s| s.to_string()));
+            args.extend(with_test_timings(extra));
             let log = tmp.path().join(format!("node{id}.log"));
             let mut node = NodeProc {
                 id,
@@ -178,16 +168,7 @@ impl Cluster {
             "--join".into(),
             format!("127.0.0.1:{}", self.nodes[0].grpc_port),
         ];
-        for (flag, value) in [
-            ("--election-timeout-ms", "500"),
-            ("--heartbeat-ms", "100"),
-            ("--write-timeout-ms", "3000"),
-        ] {
-            if !extra.contains(&flag) {
-                args.extend([flag.to_string(), value.to_string()]);
-            }
-        }
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(with_test_timings(extra));
         let mut node = NodeProc {
             id,
             port,
@@ -418,4 +399,37 @@ pub fn snapshot_leftovers(dir: &std::path::Path) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".recv-"))
         .collect()
+}
+
+/// Empties a stopped node's data directory, or only its subdirectory `only`.
+pub fn wipe(node: &NodeProc, only: Option<&str>) {
+    match only {
+        Some(sub) => std::fs::remove_dir_all(node.dir.join(sub)).unwrap(),
+        None => {
+            for entry in std::fs::read_dir(&node.dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path).unwrap();
+                } else {
+                    std::fs::remove_file(&path).unwrap();
+                }
+            }
+        }
+    }
+}
+
+/// `extra`, preceded by the test timings it does not set itself (a flag may appear only once).
+fn with_test_timings(extra: &[&str]) -> Vec<String> {
+    let mut args = Vec::new();
+    for (flag, value) in [
+        ("--election-timeout-ms", "500"),
+        ("--heartbeat-ms", "100"),
+        ("--write-timeout-ms", "3000"),
+    ] {
+        if !extra.contains(&flag) {
+            args.extend([flag.to_string(), value.to_string()]);
+        }
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
 }
