@@ -307,6 +307,21 @@ impl ClusterMetadata {
                 "node id and incarnation must not be 0".into(),
             ));
         }
+        // The addresses come from the network: every peer will dial them.
+        let host_port = |a: &str| {
+            a.rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0))
+        };
+        for a in [Some(&addr.resp), Some(&addr.grpc), external.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if !host_port(a) || a.contains(['@', ',', '=']) {
+                return Err(MetadataError::Refused(format!(
+                    "address '{a}' is not HOST:PORT"
+                )));
+            }
+        }
         if let Some(record) = self.nodes.get(&node) {
             if record.state == NodeState::Removed {
                 return Err(MetadataError::WrongState {
@@ -717,6 +732,12 @@ mod tests {
             grpc: "x:1".into(),
         };
         assert!(m.register(5, taken, None, 50).is_err(), "an address in use");
+        let bad = NodeAddr {
+            resp: "h:0".into(),
+            grpc: "h:17005".into(),
+        };
+        let err = m.register(5, bad, None, 50).unwrap_err().to_string();
+        assert_eq!(err, "address 'h:0' is not HOST:PORT");
     }
 
     #[test]
